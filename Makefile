@@ -1,0 +1,51 @@
+# Everything the project needs is installed from here; `make test` and `make run` are the two entry points.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: install test lint typecheck run index bench browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's Chromium for the browser tests (Playwright cannot download browsers here).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
+lint: install
+	$(BIN)/ruff check assistant tests benchmarks app.py
+	$(BIN)/ruff format --check assistant tests benchmarks app.py
+
+typecheck: install
+	$(BIN)/mypy
+
+test: install browser lint typecheck
+	$(BIN)/pytest
+
+index/chroma.sqlite3: | install
+	$(BIN)/assistant ingest articles/
+
+index: index/chroma.sqlite3
+
+run: install index
+	$(BIN)/streamlit run app.py --server.headless true --browser.gatherUsageStats false
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) index/chroma.sqlite3 index/*/ index/manifest.json

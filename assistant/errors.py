@@ -1,0 +1,29 @@
+"""Errors whose messages are safe to show a user, and say what to do next."""
+
+
+class AssistantError(Exception):
+    """Base class: the message is one line, fit for a user, and says what to do."""
+
+
+class InputError(AssistantError):
+    """A question, file or record that cannot be used as given."""
+
+
+class IndexMissingError(AssistantError):
+    """There is no index (or an empty one) where one was expected."""
+
+
+class IndexMismatchError(AssistantError):
+    """The index was built with another model or chunking than the one configured."""
+
+
+class ArticleNotFoundError(AssistantError):
+    """No article with the given id is in the index."""
+
+
+class ConfigError(AssistantError):
+    """The configuration file or environment holds an invalid value."""
+
+
+class GoldSetError(AssistantError):
+    """A gold-set file or case is malformed."""

@@ -1,0 +1,166 @@
+"""The values that flow through the assistant, as frozen dataclasses.
+
+article file -> Article -> Passage -> Hit -> Answer (with Citation)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Role = Literal["user", "assistant"]
+FileStatus = Literal["added", "updated", "unchanged", "skipped"]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open character range ``[start, end)`` into an article's text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article: its metadata and its full normalised text.
+
+    ``id`` is a hash of ``text``, so the same text always gets the same id.
+    """
+
+    id: str
+    title: str
+    text: str
+    published: str | None = None
+    source: str | None = None
+    url: str | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A run of whole sentences of one article.
+
+    ``text == article.text[start:end]``; ``sentences`` are the spans of its sentences,
+    in article coordinates.
+    """
+
+    id: str
+    article_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+    sentences: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage retrieved for a question.
+
+    ``similarity`` is the cosine similarity of question and passage (higher is closer,
+    at most 1); ``score`` is the fused rank score the retriever sorted by.
+    """
+
+    passage: Passage
+    similarity: float
+    score: float
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A quote that supports part of an answer.
+
+    ``quote == article(article_id).text[start:end]`` and is a whole sentence or a run of
+    sentences; ``marker`` is the ``[n]`` number used in the answer text.
+    """
+
+    marker: int
+    article_id: str
+    title: str
+    start: int
+    end: int
+    quote: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A reply to a question.
+
+    ``text`` carries ``[n]`` markers that each name one of ``citations``. When
+    ``abstained`` is true the articles do not answer the question, ``citations`` is empty
+    and ``related`` may hold the nearest passages, which are not support for anything.
+    """
+
+    question: str
+    text: str
+    abstained: bool
+    citations: tuple[Citation, ...] = ()
+    related: tuple[Hit, ...] = ()
+    confidence: float = 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        """The reply as plain JSON-ready data (the CLI's ``--json`` shape)."""
+        return {
+            "text": self.text,
+            "abstained": self.abstained,
+            "citations": [
+                {
+                    "marker": c.marker,
+                    "article_id": c.article_id,
+                    "title": c.title,
+                    "start": c.start,
+                    "end": c.end,
+                    "quote": c.quote,
+                }
+                for c in self.citations
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What ingesting one file (or one JSON record) did."""
+
+    path: str
+    status: FileStatus
+    article_id: str | None = None
+    title: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """The outcome of one ``ingest`` call, one result per file or record."""
+
+    results: tuple[FileResult, ...] = field(default_factory=tuple)
+
+    def count(self, status: FileStatus) -> int:
+        """How many results have ``status``."""
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def added(self) -> int:
+        return self.count("added")
+
+    @property
+    def updated(self) -> int:
+        return self.count("updated")
+
+    @property
+    def unchanged(self) -> int:
+        return self.count("unchanged")
+
+    @property
+    def skipped(self) -> int:
+        return self.count("skipped")
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """How much the index holds. ``bytes`` is the on-disk size (None for a Chroma server)."""
+
+    articles: int
+    passages: int
+    bytes: int | None
+    passages_per_article: dict[str, int] = field(default_factory=dict)
