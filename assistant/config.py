@@ -1,0 +1,64 @@
+"""Settings: defaults < assistant.toml < ASSISTANT_* environment < explicit arguments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from assistant.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    """Every knob of the assistant, validated.
+
+    Values come from, lowest first: these defaults, ``assistant.toml`` in the working
+    directory, ``ASSISTANT_*`` environment variables, and keyword arguments.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", toml_file="assistant.toml", extra="forbid"
+    )
+
+    index_dir: Path = Path("index")
+    chroma_url: str | None = Field(
+        default=None, description="A Chroma server, e.g. http://127.0.0.1:8000; None = on disk."
+    )
+    collection: str = "articles"
+    passage_chars: int = Field(default=500, ge=100, le=4000)
+    top_k: int = Field(default=5, ge=1, le=50)
+    candidates: int = Field(default=20, ge=1, le=200)
+    max_question_chars: int = Field(default=2000, ge=10)
+    max_upload_bytes: int = Field(default=5_000_000, ge=1)
+    embed_batch_size: int = Field(default=64, ge=1)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build ``Settings``, turning validation problems into a one-line ``ConfigError``."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(
+            f"Invalid setting {field!r}: {first['msg']} - fix it in assistant.toml "
+            f"or the ASSISTANT_{field.upper()} environment variable."
+        ) from None

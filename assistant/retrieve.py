@@ -1,0 +1,164 @@
+"""Question -> ranked passages: dense (Chroma) and lexical (BM25) rankings, fused."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+import bm25s
+import numpy as np
+import Stemmer
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, PrivateAttr
+
+from assistant.embedding import Embedder
+from assistant.index import Index
+from assistant.records import Hit, Passage
+
+RRF_K = 60
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    return Stemmer.Stemmer("english")
+
+
+def terms(texts: Sequence[str]) -> list[list[str]]:
+    """Lower-cased, stemmed content words of each text (English stop words dropped)."""
+    tokens = bm25s.tokenize(
+        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+    )
+    return [list(t) for t in tokens]
+
+
+class LexicalIndex:
+    """BM25 over passages, plus the document frequencies that weight words."""
+
+    def __init__(self, passages: Sequence[Passage]) -> None:
+        self.passages = list(passages)
+        tokenised = terms([p.text for p in self.passages]) if self.passages else []
+        self._bm25 = bm25s.BM25()
+        if self.passages:
+            self._bm25.index(tokenised, show_progress=False)
+        self._df = Counter(t for toks in tokenised for t in set(toks))
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency: rare words weigh more; unseen words weigh most."""
+        n = max(len(self.passages), 1)
+        return math.log(1 + (n - self._df.get(term, 0) + 0.5) / (self._df.get(term, 0) + 0.5))
+
+    def search(self, query: str, k: int) -> list[tuple[Passage, float]]:
+        """The ``k`` best BM25 matches with a positive score, best first."""
+        if not self.passages:
+            return []
+        tokens = terms([query])
+        if not tokens[0]:
+            return []
+        docs, scores = self._bm25.retrieve(
+            tokens, k=min(k, len(self.passages)), show_progress=False
+        )
+        return [
+            (self.passages[int(d)], float(s))
+            for d, s in zip(docs[0], scores[0], strict=True)
+            if s > 0
+        ]
+
+
+class HybridRetriever(BaseRetriever):
+    """A LangChain retriever fusing Chroma's dense ranking with BM25 by reciprocal rank."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    index: Index
+    embedder: Embedder
+    k: int = 5
+    candidates: int = 20
+    _lexical: LexicalIndex | None = PrivateAttr(default=None)
+    _revision: object = PrivateAttr(default=None)
+    _titles: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index, rebuilt when the Chroma index has changed."""
+        revision = self.index.revision()
+        if self._lexical is None or revision != self._revision:
+            self._lexical = LexicalIndex(self.index.passages())
+            self._titles = self.index.titles()
+            self._revision = revision
+        return self._lexical
+
+    def search(self, query: str, k: int | None = None) -> list[Hit]:
+        """The best ``k`` passages for ``query``, each with its cosine similarity."""
+        k = k or self.k
+        vector = self.embedder.embed([query])[0]
+        dense = self.index.query(vector, self.candidates)
+        lexical = self.lexical().search(query, self.candidates)
+        fused: dict[str, float] = {}
+        passages: dict[str, Passage] = {}
+        similarity = {h.passage.id: h.similarity for h in dense}
+        for ranking in ([h.passage for h in dense], [p for p, _ in lexical]):
+            for rank, passage in enumerate(ranking):
+                fused[passage.id] = fused.get(passage.id, 0.0) + 1.0 / (RRF_K + rank + 1)
+                passages[passage.id] = passage
+        best = sorted(fused, key=lambda pid: (-fused[pid], pid))[:k]
+        missing = [pid for pid in best if pid not in similarity]
+        for pid, vec in self.index.vectors(missing).items():
+            similarity[pid] = float(np.dot(vec, vector))
+        return [
+            Hit(
+                passage=passages[pid],
+                similarity=similarity.get(pid, 0.0),
+                score=fused[pid],
+                title=self._titles.get(passages[pid].article_id, ""),
+            )
+            for pid in best
+        ]
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        return [to_document(hit) for hit in self.search(query)]
+
+
+def to_document(hit: Hit) -> Document:
+    """A hit as a LangChain ``Document`` (the passage text, its ids and scores)."""
+    p = hit.passage
+    return Document(
+        page_content=p.text,
+        id=p.id,
+        metadata={
+            "article_id": p.article_id,
+            "title": hit.title,
+            "start": p.start,
+            "end": p.end,
+            "similarity": hit.similarity,
+            "score": hit.score,
+        },
+    )
+
+
+_ANAPHORA = re.compile(
+    r"\b(?:he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those|"
+    r"there|then|the same|also|else|other|others)\b",
+    re.I,
+)
+_MARKER = re.compile(r"\s*\[\d+\]")
+
+
+def contextualise(question: str, history: Sequence[Mapping[str, str]] | None) -> str:
+    """The text to search for: the question, preceded by the previous turn when it is a
+    follow-up (it refers back with a pronoun, or is too short to stand alone)."""
+    if not history:
+        return question
+    follow_up = _ANAPHORA.search(question) or len(question.split()) <= 4
+    if not follow_up:
+        return question
+    previous = [
+        _MARKER.sub("", turn["content"]) for turn in history[-2:] if turn.get("content")
+    ]
+    return " ".join([*previous, question])
