@@ -13,7 +13,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -180,7 +180,8 @@ def run_case(case: GoldCase, assistant: Answerer, article_text: ArticleText) -> 
     try:
         reply = assistant.ask(case.question, history=history)
     except AssistantError as exc:
-        reply = Answer(question=case.question, text=f"error: {exc}", abstained=False)
+        failed = judge(case, Answer(case.question, "", abstained=False), article_text)
+        return replace(failed, passed=False, reasons=(f"error: {exc}",))
     latency_ms = (time.perf_counter() - start) * 1000
     rank = None
     if case.evidence:
