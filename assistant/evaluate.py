@@ -20,7 +20,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, ValidationError
 from tqdm import tqdm
 
-from assistant.errors import ArticleNotFoundError, AssistantError, GoldSetError, InputError
+from assistant.errors import ArticleNotFoundError, GoldSetError, InputError
 from assistant.goldset import GoldCase, contains, load_gold, strip_markers
 from assistant.records import Answer, Article, Hit
 
@@ -179,7 +179,7 @@ def run_case(case: GoldCase, assistant: Answerer, article_text: ArticleText) -> 
     start = time.perf_counter()
     try:
         reply = assistant.ask(case.question, history=history)
-    except AssistantError as exc:
+    except InputError as exc:
         failed = judge(case, Answer(case.question, "", abstained=False), article_text)
         return replace(failed, passed=False, reasons=(f"error: {exc}",))
     latency_ms = (time.perf_counter() - start) * 1000
@@ -221,14 +221,7 @@ def judge(
         for i, c in enumerate(reply.citations)
         if not bad_citations[i] and any(contains(c.quote, p) for p in phrases)
     )
-    reasons: list[str] = []
-    if case.abstain and not reply.abstained:
-        reasons.append("should have abstained")
-    elif not case.abstain and reply.abstained:
-        reasons.append("abstained wrongly")
-    elif not case.abstain:
-        reasons += ["missing phrase: " + " or ".join(repr(p) for p in g) for g in missing]
-        reasons += [f"evidence not cited: {e!r}" for e in uncited]
+    reasons = _reasons(case, reply, missing, uncited)
     if not reply.abstained:
         reasons += [problem for problem in bad_citations if problem]
         reasons += _marker_problems(reply)
@@ -411,6 +404,17 @@ def _article_texts(assistant: Answerer) -> ArticleText:
         return cache[article_id]
 
     return lookup
+
+
+def _reasons(
+    case: GoldCase, reply: Answer, missing: list[tuple[str, ...]], uncited: list[str]
+) -> list[str]:
+    if case.abstain:
+        return [] if reply.abstained else ["should have abstained"]
+    if reply.abstained:
+        return ["abstained wrongly"]
+    reasons = ["missing phrase: " + " or ".join(repr(p) for p in group) for group in missing]
+    return reasons + [f"evidence not cited: {e!r}" for e in uncited]
 
 
 def _citation_problems(reply: Answer, article_text: ArticleText) -> list[str]:
