@@ -1,0 +1,497 @@
+"""The chat page: ask the indexed news articles a question and check every claim at its source.
+
+Start it with ``make run`` (``streamlit run app.py``). One ``Assistant`` (model and index) is
+made per process and shared by every browser session; ``ASSISTANT_INDEX_DIR`` chooses the index.
+
+Article text is untrusted. Everything that comes from an article, including answers, which quote
+articles, goes through ``html.escape`` before it reaches the page; only the markup this module
+writes around it (``<mark>``, ``<sup>``, ``<div>``) is HTML.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+import math
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import streamlit as st
+from pydantic import ValidationError
+
+from assistant import (
+    Answer,
+    Article,
+    Assistant,
+    AssistantError,
+    Citation,
+    ConfigError,
+    FileResult,
+    Hit,
+    IndexStats,
+    Settings,
+)
+
+UPLOAD_TYPES = ("txt", "md", "html", "json", "jsonl")
+CONTEXT_CHARS = 280  # at most this much article text is shown either side of a quote
+MIB = 1024 * 1024  # Streamlit's upload limit is in MiB
+# Example prompts for the bundled article, shown on an empty chat while that article is
+# indexed. They are only questions: the answers come from the assistant like any other.
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "ukraine-russia-istanbul-talks": (
+        "What did Russia propose on ceasefire length?",
+        "Who leads the Russian delegation?",
+        "How many soldiers' remains will be exchanged?",
+    ),
+}
+STYLE = """<style>
+.answer { line-height: 1.65; }
+.answer sup.cite { font-size: .72em; font-weight: 600; color: #2563eb; margin-left: .1em; }
+.abstained { border: 1px dashed rgba(128, 128, 128, .6); border-radius: .5rem;
+  padding: .6rem .8rem; font-style: italic; opacity: .85; }
+.source { border-left: 3px solid #eab308; padding: .15rem 0 .15rem .75rem; margin: .35rem 0 .9rem; }
+.source.related { border-left-color: rgba(128, 128, 128, .5); }
+.source-head { font-size: .92rem; }
+.source-head .marker { font-weight: 700; color: #2563eb; margin-right: .35em; }
+.source-meta { font-size: .8rem; opacity: .7; }
+.passage { white-space: pre-wrap; font-size: .92rem; margin: .3rem 0 0; opacity: .95; }
+.passage mark { background: rgba(250, 204, 21, .45); color: inherit; padding: 0 .12em;
+  border-radius: 3px; }
+.article { overflow-wrap: anywhere; }
+.article-meta { font-size: .8rem; opacity: .7; }
+.results { list-style: none; padding: 0; margin: 0; font-size: .85rem; }
+.results li { margin: .2rem 0; overflow-wrap: anywhere; }
+.status { font-weight: 600; }
+.status-added { color: #16a34a; } .status-updated { color: #2563eb; }
+.status-unchanged { color: #6b7280; } .status-skipped { color: #dc2626; }
+</style>"""
+
+log = logging.getLogger("assistant.app")
+
+
+class Upload(Protocol):
+    """What the page needs from an uploaded file (Streamlit's ``UploadedFile`` has it)."""
+
+    name: str
+
+    def getvalue(self) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Source:
+    """A passage as shown under a reply: where it is from and the text around its quote."""
+
+    marker: int | None
+    title: str
+    meta: str
+    before: str
+    quote: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One chat message, kept in the session with the sources it showed when it was made."""
+
+    role: Literal["user", "assistant"]
+    text: str
+    abstained: bool = False
+    sources: tuple[Source, ...] = ()
+    related: tuple[Source, ...] = ()
+    error: bool = False
+    seconds: float | None = None
+
+
+# ---------------------------------------------------------------------------- the assistant
+
+
+@st.cache_resource(show_spinner="Loading the model and the index…")
+def load_assistant(index_dir: str) -> Assistant:
+    """The process-wide assistant for ``index_dir``, warmed up so the first answer is quick."""
+    bot = Assistant(index_dir=index_dir)
+    # Load the embedding model and retrieval state now, not on the first question. An empty
+    # index cannot answer yet; the page says what to do then.
+    with contextlib.suppress(AssistantError):
+        bot.ask("warm up")
+    return bot
+
+
+@st.cache_resource
+def assistant_lock() -> threading.Lock:
+    """Serialises calls into the shared assistants: browser sessions run in threads."""
+    return threading.Lock()
+
+
+def settings() -> Settings:
+    """The current settings; an invalid value is a ``ConfigError`` with a one-line message."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "settings"
+        raise ConfigError(
+            f"Invalid setting {where}: {problem['msg']} - fix ASSISTANT_* or assistant.toml."
+        ) from None
+
+
+# ---------------------------------------------------------------------------- pure helpers
+
+
+def esc(text: str) -> str:
+    """``text`` escaped for HTML: an article's markup shows as text and never runs."""
+    return html.escape(text, quote=True)
+
+
+def md_escape(text: str) -> str:
+    """``text`` for places that render Markdown: punctuation is backslash-escaped, except inside
+    `code spans`, which Markdown already shows literally (error messages use them for commands).
+    """
+    parts = re.split(r"(`[^`\n]+`)", text)
+    return "".join(
+        part if part.startswith("`") else re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$:])", r"\\\1", part)
+        for part in parts
+    )
+
+
+_BOUNDARY = re.compile(r"(?<=[.!?…\"”’])\s+|\n\s*")
+
+
+def context(text: str, start: int, end: int, chars: int = CONTEXT_CHARS) -> tuple[str, str, str]:
+    """Split ``text`` around ``[start, end)`` into (before, quote, after).
+
+    Each side holds at most ``chars`` characters, cut at a sentence boundary where there is one
+    in reach, else at a space with an ellipsis.
+    """
+    lo, hi = max(0, start - chars), min(len(text), end + chars)
+    before, after = text[lo:start], text[end:hi]
+    if lo > 0:
+        cut = _BOUNDARY.search(before)
+        if cut and before[cut.end() :].strip():
+            before = before[cut.end() :]
+        else:
+            before = "…" + before[before.find(" ") + 1 :]
+    if hi < len(text):
+        cuts = list(_BOUNDARY.finditer(after))
+        if cuts and after[: cuts[-1].start()].strip():
+            after = after[: cuts[-1].start()]
+        else:
+            after = after[: max(after.rfind(" "), 0)] + "…"
+    return before.lstrip(), text[start:end], after.rstrip()
+
+
+def file_name(path: str | None) -> str:
+    """The last part of a path or upload label ("" for None); nothing is opened."""
+    return re.split(r"[\\/]", path or "")[-1]
+
+
+def article_meta(article: Article) -> str:
+    """The article's date and source (or file name, when it names no source), as one line."""
+    source = article.source or file_name(article.path) or "unknown source"
+    return f"{article.published or 'undated'} · {source}"
+
+
+def source_of(bot: Assistant, citation: Citation) -> Source:
+    """How ``citation`` is shown: its article's title, date, source and the text around it."""
+    article = bot.article(citation.article_id)
+    if article.text[citation.start : citation.end] != citation.quote:
+        before, after = "", ""  # offsets out of step with the stored text: show the quote alone
+    else:
+        before, _, after = context(article.text, citation.start, citation.end)
+    return Source(
+        citation.marker, article.title, article_meta(article), before, citation.quote, after
+    )
+
+
+def related_of(hit: Hit) -> Source:
+    """A nearest passage of an abstained reply: shown as related, with nothing highlighted."""
+    text = hit.passage.text
+    if len(text) > 2 * CONTEXT_CHARS:
+        text = text[: 2 * CONTEXT_CHARS].rsplit(" ", 1)[0] + "…"
+    return Source(None, hit.title, f"similarity {hit.similarity:.2f}", text, "", "")
+
+
+def reply_turn(bot: Assistant, question: str, history: list[dict[str, str]]) -> Turn:
+    """Ask ``question`` with ``history`` and keep what the reply showed; errors become a turn."""
+    started = time.perf_counter()
+    try:
+        with assistant_lock():
+            reply: Answer = bot.ask(question, history=history)
+            sources = tuple(source_of(bot, c) for c in reply.citations)
+    except AssistantError as error:
+        return Turn("assistant", str(error), error=True)
+    return Turn(
+        "assistant",
+        reply.text,
+        abstained=reply.abstained,
+        sources=() if reply.abstained else sources,
+        related=tuple(related_of(h) for h in reply.related) if reply.abstained else (),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def history_of(turns: Sequence[Turn]) -> list[dict[str, str]]:
+    """The conversation so far in the API's ``history`` shape, without error messages."""
+    return [{"role": t.role, "content": t.text} for t in turns if not t.error]
+
+
+def upload_results(bot: Assistant, name: str, data: bytes, cap: int) -> tuple[FileResult, ...]:
+    """Check one upload's type and size, then add it; a problem is a skipped result."""
+    label = file_name(name) or "upload"  # only ever a label, never a path
+    suffix = label.rsplit(".", 1)[-1].lower() if "." in label else ""
+    if suffix not in UPLOAD_TYPES:
+        reason = f"not a supported type (use {', '.join('.' + t for t in UPLOAD_TYPES)})"
+        return (FileResult(label, "skipped", reason=reason),)
+    if len(data) > cap:
+        reason = f"larger than the {cap / 1_000_000:g} MB upload limit"
+        return (FileResult(label, "skipped", reason=reason),)
+    try:
+        with assistant_lock():
+            return bot.ingest_data(label, data).results
+    except AssistantError as error:
+        return (FileResult(label, "skipped", reason=str(error)),)
+
+
+def human_bytes(size: int | None) -> str:
+    """``size`` in B, KB or MB, or "size unknown"."""
+    if size is None:
+        return "size unknown"
+    if size < 1000:
+        return f"{size} B"
+    return f"{size / 1e3:.1f} KB" if size < 1_000_000 else f"{size / 1e6:.1f} MB"
+
+
+def plural(n: int, noun: str) -> str:
+    """``n`` and ``noun``, with an s unless n is 1."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def examples_for(articles: Sequence[Article]) -> list[str]:
+    """Example prompts for the indexed articles that have some."""
+    stems = {file_name(a.path).rsplit(".", 1)[0] for a in articles}
+    return [q for stem, questions in EXAMPLES.items() if stem in stems for q in questions]
+
+
+# ---------------------------------------------------------------------------- HTML
+
+
+def source_html(source: Source) -> str:
+    """One source: its marker, title and meta line, and the passage with the quote marked."""
+    marker = f'<span class="marker">[{source.marker}]</span>' if source.marker else ""
+    kind = "source" if source.marker else "source related"
+    quote = f"<mark>{esc(source.quote)}</mark>" if source.quote else ""
+    return (
+        f'<div class="{kind}"><div class="source-head">{marker}<b>{esc(source.title)}</b> '
+        f'<span class="source-meta">{esc(source.meta)}</span></div>'
+        f'<p class="passage">{esc(source.before)}{quote}{esc(source.after)}</p></div>'
+    )
+
+
+def answer_html(text: str) -> str:
+    """An answer's text, escaped, with its ``[n]`` markers set as superscripts."""
+    marked = re.sub(r"\[(\d+)\]", r'<sup class="cite">[\1]</sup>', esc(text))
+    return f'<div class="answer">{marked}</div>'
+
+
+def results_html(results: Sequence[FileResult]) -> str:
+    """The per-file outcome of an upload, one line each."""
+    items = []
+    for r in results:
+        detail = r.reason if r.status == "skipped" else r.title
+        items.append(
+            f'<li><span class="status status-{esc(r.status)}">{esc(r.status)}</span> '
+            f"{esc(r.path)}{' — ' + esc(detail) if detail else ''}</li>"
+        )
+    return f'<ul class="results">{"".join(items)}</ul>'
+
+
+# ---------------------------------------------------------------------------- page parts
+
+
+def turns() -> list[Turn]:
+    """This session's conversation."""
+    return st.session_state.setdefault("turns", [])  # type: ignore[no-any-return]
+
+
+def render_turn(turn: Turn) -> None:
+    """Draw one message with the sources it had when it was made."""
+    if turn.role == "user":
+        with st.chat_message("user"):
+            st.markdown(md_escape(turn.text))
+        return
+    avatar = ":material/search_off:" if turn.abstained else None
+    with st.chat_message("assistant", avatar=avatar):
+        if turn.error:
+            st.error(md_escape(turn.text), icon=":material/error:")
+        elif turn.abstained:
+            st.html(f'<div class="abstained">{esc(turn.text)}</div>')
+            if turn.related:
+                with st.expander("Related passages — not an answer"):
+                    st.html("".join(source_html(s) for s in turn.related))
+        else:
+            st.html(answer_html(turn.text))
+            if turn.sources:
+                label = f"Sources ({len(turn.sources)})"
+                with st.expander(label, expanded=True, icon=":material/format_quote:"):
+                    st.html("".join(source_html(s) for s in turn.sources))
+        if turn.seconds is not None:
+            st.caption(f"Answered in {turn.seconds:.2f} s")
+
+
+def ask(question: str) -> None:
+    """Callback of the example buttons: ask ``question`` on this run."""
+    st.session_state["pending"] = question
+
+
+def clear_conversation() -> None:
+    """Callback of the clear button."""
+    st.session_state["turns"] = []
+
+
+def remove_article(bot: Assistant, article_id: str, title: str) -> None:
+    """Callback of an article's remove button."""
+    try:
+        with assistant_lock():
+            bot.remove(article_id)
+    except AssistantError as error:
+        st.session_state["library_error"] = str(error)
+    else:
+        st.session_state["library_notice"] = f"Removed “{title}”."
+
+
+def render_upload(bot: Assistant) -> None:
+    """The upload form, its progress bar and the per-file results of the last upload."""
+    cap = settings().max_upload_bytes
+    with st.form("upload", clear_on_submit=True, border=False):
+        # No ``type=``: Streamlit would refuse other files with an exception before this
+        # script runs; checking here turns them into a "skipped" result that says why.
+        files = st.file_uploader(
+            "Add articles",
+            accept_multiple_files=True,
+            max_upload_size=max(1, math.ceil(cap / MIB)),
+            help="Plain text, Markdown, HTML, or JSON / JSON Lines records with a `text` field.",
+        )
+        kinds = ", ".join(t.upper() for t in UPLOAD_TYPES)
+        st.caption(f"Accepts {kinds}")
+        submitted = st.form_submit_button("Add to library", icon=":material/upload_file:")
+    if submitted and files:
+        bar = st.progress(0.0, text="Adding articles…")
+        results: list[FileResult] = []
+        for done, file in enumerate(files, start=1):
+            results.extend(upload_results(bot, file.name, file.getvalue(), cap))
+            bar.progress(done / len(files), text=f"Added {done} of {len(files)} files")
+        st.session_state["upload_results"] = results
+    if st.session_state.get("upload_results"):
+        st.html(results_html(st.session_state["upload_results"]))
+
+
+def render_articles(bot: Assistant) -> list[Article]:
+    """The indexed articles with their metadata and a remove button each; returns them."""
+    stats: IndexStats = bot.stats()
+    articles = bot.articles()
+    st.caption(
+        f"{plural(stats.articles, 'article')} · {plural(stats.passages, 'passage')} · "
+        f"{human_bytes(stats.bytes)}"
+    )
+    for article in articles:
+        with st.container(border=True):
+            passages = stats.passages_per_article.get(article.id, 0)
+            st.html(
+                f'<div class="article"><b>{esc(article.title)}</b><div class="article-meta">'
+                f"{esc(article_meta(article))} · {plural(passages, 'passage')}</div></div>"
+            )
+            confirm = st.popover(
+                "Remove", icon=":material/delete:", type="tertiary", key=f"confirm-{article.id}"
+            )
+            with confirm:
+                st.html(
+                    f"Remove <b>{esc(article.title)}</b> and its passages from the index? "
+                    "Answers already given keep their quotes."
+                )
+                st.button(
+                    "Remove from library",
+                    key=f"remove-{article.id}",
+                    type="primary",
+                    on_click=remove_article,
+                    args=(bot, article.id, article.title),
+                )
+    return articles
+
+
+def render_sidebar(bot: Assistant) -> list[Article]:
+    """The library: notices, upload, article list and size. Returns the indexed articles."""
+    with st.sidebar:
+        st.header("Library")
+        if error := st.session_state.pop("library_error", None):
+            st.error(md_escape(error), icon=":material/error:")
+        if notice := st.session_state.pop("library_notice", None):
+            st.toast(md_escape(notice), icon=":material/delete:")
+        render_upload(bot)
+        return render_articles(bot)
+
+
+def render_empty(articles: Sequence[Article]) -> None:
+    """What an empty chat shows: how to start, and example questions to click."""
+    if not articles:
+        st.info("The library is empty. Add an article in the sidebar, or run `make index`.")
+        return
+    examples = examples_for(articles)
+    if examples:
+        st.caption("Try one of these:")
+        for n, question in enumerate(examples):
+            st.button(question, key=f"example-{n}", on_click=ask, args=(question,))
+
+
+def page() -> None:
+    """The whole page, drawn on every run."""
+    try:
+        bot = load_assistant(str(settings().index_dir))
+    except AssistantError as error:
+        st.error(md_escape(str(error)), icon=":material/error:")
+        st.stop()
+    st.html(STYLE)
+    clear_slot = st.sidebar.empty()  # filled last, once this run's question is in the chat
+    articles = render_sidebar(bot)
+    st.title("Ask the news")
+    st.caption("Answers come only from the indexed articles, each claim cited to its sentence.")
+    for turn in turns():
+        render_turn(turn)
+    typed = st.chat_input("Ask about the articles…", max_chars=1000)
+    question = typed or st.session_state.pop("pending", None)
+    if not turns() and not question:
+        render_empty(articles)
+    if question:
+        history = history_of(turns())
+        turns().append(Turn("user", question))
+        render_turn(turns()[-1])
+        waiting = st.empty()
+        with waiting.chat_message("assistant"), st.spinner("Searching the articles…"):
+            turns().append(reply_turn(bot, question, history))
+        waiting.empty()
+        render_turn(turns()[-1])
+    clear_slot.button(
+        "Clear conversation",
+        key="clear",
+        icon=":material/restart_alt:",
+        on_click=clear_conversation,
+        disabled=not turns(),
+        width="stretch",
+    )
+
+
+def main() -> None:
+    """Set up the page and draw it; an unexpected error shows a message, never a traceback."""
+    st.set_page_config(page_title="Ask the news", page_icon=":material/newspaper:")
+    try:
+        page()
+    except Exception:
+        log.exception("the chat page failed")
+        st.error("Something went wrong on our side; the details are in the server log.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,288 @@
+"""The chat page through Streamlit's AppTest, on the real model and a real index in tmp_path."""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Block
+
+from assistant import Assistant
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+ARTICLE = ROOT / "articles" / "ukraine-russia-istanbul-talks.txt"
+CEASEFIRE = (
+    "The Kremlin has proposed a limited ceasefire lasting two to three days, applicable in "
+    "specific regions to facilitate the negotiations."
+)
+MEDINSKY = "Conversely, the Russian negotiating team, led by Vladimir Medinsky"
+UPLOAD_CAP = 4000
+HOSTILE = (
+    "Bunker report <img src=x onerror=alert(1)>\n"
+    "Inspectors found a note reading <script>alert('pwned')</script> inside the old bunker.\n"
+    "The bunker near the river was sealed by the army in 1961.\n"
+)
+
+
+def load_app() -> ModuleType:
+    """app.py as a module, for its pure helpers (its page only runs as ``__main__``)."""
+    spec = importlib.util.spec_from_file_location("chat_app", APP)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being made
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def news_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index holding the bundled article, built once for the chat tests."""
+    path = tmp_path_factory.mktemp("news-index")
+    report = Assistant(index_dir=path).ingest([ARTICLE])
+    assert report.added == 1
+    return path
+
+
+def start(index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """The page, run once against ``index_dir``."""
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(index_dir))
+    page = AppTest.from_file(str(APP), default_timeout=120)
+    page.run()
+    assert not page.exception
+    return page
+
+
+@pytest.fixture
+def chat(news_index: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    return start(news_index, monkeypatch)
+
+
+@pytest.fixture
+def library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    """The page on an empty index of its own, with a small upload cap."""
+    monkeypatch.setenv("ASSISTANT_MAX_UPLOAD_BYTES", str(UPLOAD_CAP))
+    yield start(tmp_path / "index", monkeypatch)
+
+
+def ask(page: AppTest, question: str) -> Block:
+    """Type ``question`` into the chat box; returns the reply's message."""
+    page.chat_input[0].set_value(question).run()
+    assert not page.exception
+    return page.chat_message[-1]
+
+
+def html_of(block: Block) -> str:
+    return "".join(element.value for element in block.html)
+
+
+def quotes(block: Block) -> list[str]:
+    """The highlighted (cited) sentences in ``block``, unescaped."""
+    return [html.unescape(q) for q in re.findall(r"<mark>(.*?)</mark>", html_of(block), re.S)]
+
+
+def articles_html(page: AppTest) -> str:
+    """The sidebar's list of indexed articles."""
+    return "".join(h.value for h in page.sidebar.html if 'class="article"' in h.value)
+
+
+def plain(markdown: str) -> str:
+    """``markdown`` without its backslash escapes."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def marked(sentence: str) -> str:
+    """How a highlighted quote appears in the page's HTML."""
+    return f"<mark>{html.escape(sentence)}</mark>"
+
+
+def upload(page: AppTest, *files: tuple[str, bytes, str]) -> str:
+    """Upload ``files`` through the sidebar form; returns the per-file results' HTML."""
+    page.sidebar.file_uploader[0].set_value(list(files))
+    next(b for b in page.sidebar.button if b.label == "Add to library").click().run()
+    assert not page.exception
+    return next(h.value for h in page.sidebar.html if 'class="results"' in h.value)
+
+
+@pytest.mark.slow
+def test_answer_shows_its_cited_sentence_highlighted_with_the_article(chat: AppTest) -> None:
+    reply = ask(chat, "What did Russia propose on ceasefire length?")
+
+    body = html_of(reply)
+    assert reply.name == "assistant"
+    assert "two to three days" in body
+    assert '<sup class="cite">[1]</sup>' in body
+    assert marked(CEASEFIRE) in body
+    assert "Ukrainian and Russian Delegations Meet in Istanbul" in body
+    assert "ukraine-russia-istanbul-talks.txt" in body  # the source line names the file
+    assert [e.label for e in reply.expander] == ["Sources (1)"]
+    assert reply.caption[0].value.startswith("Answered in ")
+    assert not chat.error
+
+
+@pytest.mark.slow
+def test_abstention_looks_different_and_cites_nothing(chat: AppTest) -> None:
+    answered = ask(chat, "How many soldiers' remains will be exchanged?")
+    reply = ask(chat, "Who won the football match?")
+
+    body = html_of(reply)
+    assert 'class="abstained"' in body and "don" in body
+    assert "<mark>" not in body and 'class="answer"' not in body
+    assert reply.avatar != answered.avatar
+    assert all("Sources" not in e.label for e in reply.expander)
+    assert all(e.label == "Related passages — not an answer" for e in reply.expander)
+    assert not chat.error
+
+
+@pytest.mark.slow
+def test_follow_up_is_read_with_the_history_and_earlier_citations_stay(chat: AppTest) -> None:
+    first = ask(chat, "Who leads the Russian delegation?")
+    assert any(MEDINSKY in q for q in quotes(first))
+
+    follow_up = ask(chat, "What does he demand?")
+
+    assert any("cessation of Western support" in q for q in quotes(follow_up))
+    messages = chat.chat_message
+    assert [m.name for m in messages] == ["user", "assistant", "user", "assistant"]
+    assert any(MEDINSKY in q for q in quotes(messages[1]))  # the first reply kept its sources
+    assert chat.session_state["turns"][0].text == "Who leads the Russian delegation?"
+
+
+@pytest.mark.slow
+def test_example_question_is_asked_when_clicked_and_clear_empties_the_chat(
+    chat: AppTest,
+) -> None:
+    examples = [b for b in chat.main.button if b.key and b.key.startswith("example-")]
+    assert "What did Russia propose on ceasefire length?" in [b.label for b in examples]
+    assert chat.button(key="clear").disabled
+
+    next(b for b in examples if "ceasefire" in b.label).click().run()
+
+    assert [m.name for m in chat.chat_message] == ["user", "assistant"]
+    assert marked(CEASEFIRE) in html_of(chat.chat_message[1])
+    assert not [b for b in chat.main.button if b.key and b.key.startswith("example-")]
+
+    chat.button(key="clear").click().run()
+
+    assert not chat.chat_message
+    assert [b.label for b in chat.main.button if b.key and b.key.startswith("example-")]
+
+
+@pytest.mark.slow
+def test_upload_adds_an_article_shown_escaped_then_remove_deletes_it(library: AppTest) -> None:
+    assert "The library is empty" in library.info[0].value
+    assert "0 articles" in library.sidebar.caption[-1].value
+
+    results = upload(library, ("../../tmp/bunker.txt", HOSTILE.encode(), "text/plain"))
+
+    assert '<span class="status status-added">added</span> bunker.txt' in results
+    assert "1 article ·" in library.sidebar.caption[-1].value
+    assert "Bunker report &lt;img src=x onerror=alert(1)&gt;" in articles_html(library)
+    reply = ask(library, "What did the inspectors find in the bunker?")
+    body = html_of(reply)
+    assert "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;" in body
+    assert "Bunker report &lt;img src=x onerror=alert(1)&gt;" in body
+    page_html = "".join(h.value for h in library.html)
+    assert "<script" not in page_html and "<img" not in page_html
+
+    remove = next(b for b in library.sidebar.button if b.key and b.key.startswith("remove-"))
+    remove.click().run()
+
+    assert not library.exception
+    assert "0 articles" in library.sidebar.caption[-1].value
+    assert not [b for b in library.sidebar.button if b.key and b.key.startswith("remove-")]
+    assert "Bunker report" not in articles_html(library)
+
+
+@pytest.mark.slow
+def test_bad_uploads_are_skipped_with_the_reason_and_nothing_is_indexed(
+    library: AppTest,
+) -> None:
+    results = upload(
+        library,
+        ("report.pdf", b"%PDF-1.7 binary", "application/pdf"),
+        ("huge.txt", b"word " * UPLOAD_CAP, "text/plain"),
+        ("broken.json", b'{"title": "half a record', "application/json"),
+    )
+
+    assert results.count("status-skipped") == 3
+    assert "report.pdf — not a supported type" in results
+    assert "huge.txt — larger than the 0.004 MB upload limit" in results
+    assert "broken.json — " in results
+    assert "0 articles" in library.sidebar.caption[-1].value
+    assert not library.exception and not library.error
+
+
+@pytest.mark.slow
+def test_library_errors_show_as_st_error_without_a_traceback(
+    library: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ask(library, "Who leads the Russian delegation?")  # the index is empty
+
+    assert "holds no articles" in plain(library.error[0].value)
+    assert not library.exception
+    assert library.session_state["turns"][-1].error
+
+    monkeypatch.setenv("ASSISTANT_TOP_K", "0")
+    library.run()
+
+    assert "Invalid setting top_k: Input should be" in plain(library.error[0].value)
+    assert not library.exception
+
+
+def test_context_keeps_whole_sentences_around_the_quote() -> None:
+    app = load_app()
+    text = "First one. " * 40 + "The quote here. Next sentence follows." + " Tail words" * 60
+    start = text.index("The quote")
+    before, quote, after = app.context(text, start, start + len("The quote here."))
+
+    assert quote == "The quote here."
+    assert before.startswith("First one.") and before.rstrip().endswith("First one.")
+    assert after == " Next sentence follows."  # cut at the last sentence end in reach
+    assert len(before) <= app.CONTEXT_CHARS and len(after) <= app.CONTEXT_CHARS + 1
+
+
+def test_source_html_escapes_article_markup_and_marks_only_the_quote() -> None:
+    app = load_app()
+    source = app.Source(
+        1, "<b onmouseover=x()>T</b>", "2025 · <i>", "<script>a()</script> ", "q & <q>", "."
+    )
+
+    rendered = app.source_html(source)
+
+    assert "<script>" not in rendered and "onmouseover=x()>" not in rendered
+    assert "&lt;script&gt;a()&lt;/script&gt;" in rendered
+    assert "<mark>q &amp; &lt;q&gt;</mark>" in rendered
+    assert rendered.count("<mark>") == 1
+
+
+def test_history_leaves_out_error_messages() -> None:
+    app = load_app()
+    turns = [
+        app.Turn("user", "Q1"),
+        app.Turn("assistant", "No index", error=True),
+        app.Turn("user", "Q2"),
+        app.Turn("assistant", "A2 [1]"),
+    ]
+
+    assert app.history_of(turns) == [
+        {"role": "user", "content": "Q1"},
+        {"role": "user", "content": "Q2"},
+        {"role": "assistant", "content": "A2 [1]"},
+    ]
+
+
+def test_markdown_escape_keeps_code_spans_and_disarms_the_rest() -> None:
+    app = load_app()
+
+    escaped = app.md_escape("Run `assistant ingest a-b/` on ![x](http://e) $5 :red[x] - ok")
+
+    assert "`assistant ingest a-b/`" in escaped
+    assert "\\!\\[x\\]\\(http\\:" in escaped and "\\$5" in escaped and "\\:red\\[x\\]" in escaped

@@ -1,0 +1,180 @@
+"""The chat page in a real browser: `streamlit run app.py` driven by headless Chromium.
+
+Set ``ASSISTANT_SCREENSHOT=docs/screenshot.png`` to refresh the README's screenshot; otherwise
+the screenshot goes to the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+from assistant import Assistant
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTICLE = ROOT / "articles" / "ukraine-russia-istanbul-talks.txt"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PROMPT = "Ask about the articles…"
+REPLY = ".answer, .abstained, [data-testid='stAlert']"
+HOSTILE = (
+    'Bunker report <img src=x onerror="window.__pwned=1;alert(1)">\n'
+    "Inspectors found a note reading <script>window.__pwned=2;alert(2)</script> "
+    "inside the old bunker.\n"
+    'The bunker near the river <img src=y onerror="window.__pwned=3"> was sealed in 1961.\n'
+)
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_healthy(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"streamlit exited early:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"streamlit did not come up:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The page served on a free loopback port, over an index in a temporary folder."""
+    work = tmp_path_factory.mktemp("browser")
+    Assistant(index_dir=work / "index").ingest([ARTICLE])
+    port = free_port()
+    env = {
+        **os.environ,
+        "ASSISTANT_INDEX_DIR": str(work / "index"),
+        "HF_HUB_OFFLINE": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+    }
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+    command += ["--browser.gatherUsageStats", "false", "--server.address", "127.0.0.1"]
+    command += ["--server.port", str(port), "--server.fileWatcherType", "none"]
+    log = work / "streamlit.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert "Traceback" not in log.read_text(), log.read_text()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed - run `make browser`")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(server: str, browser: Browser) -> Iterator[Page]:
+    """A fresh browser session on the page, with the chat box ready."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    opened.set_default_timeout(60_000)
+    opened.goto(server)
+    opened.get_by_placeholder(PROMPT).wait_for()
+    yield opened
+    context.close()
+
+
+def ask(page: Page, question: str) -> Locator:
+    """Type ``question`` and press Enter; returns the reply's message once it is drawn."""
+    messages = page.get_by_test_id("stChatMessage")
+    before = messages.count()
+    box = page.get_by_placeholder(PROMPT)
+    box.fill(question)
+    box.press("Enter")
+    reply = messages.nth(before + 1)
+    reply.locator(REPLY).first.wait_for()
+    return reply
+
+
+def test_answer_shows_the_cited_sentence_highlighted(page: Page, tmp_path: Path) -> None:
+    reply = ask(page, "What did Russia propose on ceasefire length?")
+
+    quote = reply.locator("mark").first
+    expect(quote).to_be_visible()
+    expect(quote).to_contain_text("limited ceasefire lasting two to three days")
+    expect(reply.locator(".answer")).to_contain_text("[1]")
+    expect(reply).to_contain_text("Ukrainian and Russian Delegations Meet in Istanbul")
+    background = quote.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert background not in ("rgba(0, 0, 0, 0)", "transparent")
+
+    shot = tmp_path / "screenshot.png"
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+    if target := os.environ.get("ASSISTANT_SCREENSHOT"):
+        shutil.copyfile(shot, ROOT / target)
+
+
+def test_follow_up_is_answered_about_the_earlier_subject(page: Page) -> None:
+    first = ask(page, "Who leads the Russian delegation?")
+    expect(first.locator("mark").first).to_contain_text("Vladimir Medinsky")
+
+    follow_up = ask(page, "What does he demand?")
+
+    expect(follow_up.locator("mark").first).to_contain_text("cessation of Western support")
+    expect(page.get_by_test_id("stChatMessage")).to_have_count(4)
+    expect(first.locator("mark").first).to_be_visible()  # earlier sources stay in place
+
+
+def test_markup_in_an_uploaded_article_is_shown_and_never_run(page: Page) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    sidebar = page.get_by_test_id("stSidebar")
+
+    sidebar.locator("input[type=file]").set_input_files(
+        {"name": "bunker.txt", "mimeType": "text/plain", "buffer": HOSTILE.encode()}
+    )
+    expect(sidebar.get_by_role("button", name="Remove bunker.txt")).to_be_visible()
+    sidebar.get_by_role("button", name="Add to library").click()
+    expect(sidebar.locator(".results")).to_contain_text("added bunker.txt")
+    reply = ask(page, "What did the inspectors find inside the old bunker?")
+
+    expect(reply.locator("mark").first).to_contain_text(
+        "<script>window.__pwned=2;alert(2)</script>"
+    )
+    listed = sidebar.locator(".article").filter(has_text="Bunker report")
+    expect(listed).to_contain_text('<img src=x onerror="window.__pwned=1;alert(1)">')
+    page.wait_for_timeout(500)  # give anything that did get in a moment to fire
+    assert page.evaluate("window.__pwned") is None
+    assert dialogs == []
+    assert page.locator("img[src=x], img[src=y], [onerror]").count() == 0
+    assert not page.evaluate("[...document.scripts].some(s => s.textContent.includes('__pwned'))")
