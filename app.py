@@ -17,9 +17,11 @@ import math
 import re
 import threading
 import time
+import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
 
 import streamlit as st
 from pydantic import ValidationError
@@ -40,6 +42,7 @@ from assistant import (
 UPLOAD_TYPES = ("txt", "md", "html", "json", "jsonl")
 CONTEXT_CHARS = 280  # at most this much article text is shown either side of a quote
 MIB = 1024 * 1024  # Streamlit's upload limit is in MiB
+MAX_CONVERSATIONS = 1000  # kept in memory for reloads
 # Example prompts for the bundled article, shown on an empty chat while that article is
 # indexed. They are only questions: the answers come from the assistant like any other.
 EXAMPLES: dict[str, tuple[str, ...]] = {
@@ -72,14 +75,6 @@ STYLE = """<style>
 </style>"""
 
 log = logging.getLogger("assistant.app")
-
-
-class Upload(Protocol):
-    """What the page needs from an uploaded file (Streamlit's ``UploadedFile`` has it)."""
-
-    name: str
-
-    def getvalue(self) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -119,6 +114,13 @@ def load_assistant(index_dir: str) -> Assistant:
     with contextlib.suppress(AssistantError):
         bot.ask("warm up")
     return bot
+
+
+@st.cache_resource
+def conversations() -> OrderedDict[str, list[Turn]]:
+    """Every session's conversation by the id in its URL, so that reloading the page keeps it
+    (with the sources each reply showed). Held in memory until the server stops."""
+    return OrderedDict()
 
 
 @st.cache_resource
@@ -313,8 +315,23 @@ def results_html(results: Sequence[FileResult]) -> str:
 
 
 def turns() -> list[Turn]:
-    """This session's conversation."""
-    return st.session_state.setdefault("turns", [])  # type: ignore[no-any-return]
+    """This session's conversation; a reload of the page's URL brings it back."""
+    if "turns" not in st.session_state:
+        chat_id = str(st.query_params.get("chat", ""))
+        saved = conversations().get(chat_id)
+        st.session_state["chat_id"] = chat_id if saved is not None else uuid.uuid4().hex
+        st.session_state["turns"] = saved if saved is not None else []
+    return st.session_state["turns"]  # type: ignore[no-any-return]
+
+
+def remember_conversation() -> None:
+    """Keep this conversation under the id in the page's URL (the oldest ones are dropped)."""
+    store, chat_id = conversations(), str(st.session_state["chat_id"])
+    store[chat_id] = turns()
+    store.move_to_end(chat_id)
+    while len(store) > MAX_CONVERSATIONS:
+        store.popitem(last=False)
+    st.query_params["chat"] = chat_id
 
 
 def render_turn(turn: Turn) -> None:
@@ -349,7 +366,7 @@ def ask(question: str) -> None:
 
 def clear_conversation() -> None:
     """Callback of the clear button."""
-    st.session_state["turns"] = []
+    turns().clear()
 
 
 def remove_article(bot: Assistant, article_id: str, title: str) -> None:
@@ -473,6 +490,7 @@ def page() -> None:
             turns().append(reply_turn(bot, question, history))
         waiting.empty()
         render_turn(turns()[-1])
+        remember_conversation()
     clear_slot.button(
         "Clear conversation",
         key="clear",

@@ -156,6 +156,23 @@ def test_follow_up_is_read_with_the_history_and_earlier_citations_stay(chat: App
 
 
 @pytest.mark.slow
+def test_reloading_the_page_brings_back_the_conversation_with_its_sources(
+    chat: AppTest, news_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ask(chat, "What did Russia propose on ceasefire length?")
+    chat_id = chat.query_params["chat"]
+
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(news_index))
+    reloaded = AppTest.from_file(str(APP), default_timeout=120)
+    reloaded.query_params["chat"] = chat_id
+    reloaded.run()
+
+    assert [m.name for m in reloaded.chat_message] == ["user", "assistant"]
+    assert marked(CEASEFIRE) in html_of(reloaded.chat_message[1])
+    assert not start(news_index, monkeypatch).chat_message  # a new visit starts afresh
+
+
+@pytest.mark.slow
 def test_example_question_is_asked_when_clicked_and_clear_empties_the_chat(
     chat: AppTest,
 ) -> None:

@@ -143,6 +143,9 @@ def test_answer_shows_the_cited_sentence_highlighted(page: Page, tmp_path: Path)
     if target := os.environ.get("ASSISTANT_SCREENSHOT"):
         shutil.copyfile(shot, ROOT / target)
 
+    page.reload()  # the conversation and its highlighted source come back
+    expect(page.locator("mark").first).to_contain_text("two to three days")
+
 
 def test_follow_up_is_answered_about_the_earlier_subject(page: Page) -> None:
     first = ask(page, "Who leads the Russian delegation?")
