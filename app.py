@@ -214,7 +214,7 @@ def related_of(hit: Hit) -> Source:
     text = hit.passage.text
     if len(text) > 2 * CONTEXT_CHARS:
         text = text[: 2 * CONTEXT_CHARS].rsplit(" ", 1)[0] + "…"
-    return Source(None, hit.title, f"similarity {hit.similarity:.2f}", text, "", "")
+    return Source(None, hit.title or "Untitled", f"similarity {hit.similarity:.2f}", text, "", "")
 
 
 def reply_turn(bot: Assistant, question: str, history: list[dict[str, str]]) -> Turn:
