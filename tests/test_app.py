@@ -200,6 +200,7 @@ def test_upload_adds_an_article_shown_escaped_then_remove_deletes_it(library: Ap
     results = upload(library, ("../../tmp/bunker.txt", HOSTILE.encode(), "text/plain"))
 
     assert '<span class="status status-added">added</span> bunker.txt' in results
+    assert [bar.value for bar in library.sidebar.get("progress")] == [100]
     assert "1 article ·" in library.sidebar.caption[-1].value
     assert "Bunker report &lt;img src=x onerror=alert(1)&gt;" in articles_html(library)
     reply = ask(library, "What did the inspectors find in the bunker?")
@@ -213,9 +214,24 @@ def test_upload_adds_an_article_shown_escaped_then_remove_deletes_it(library: Ap
     remove.click().run()
 
     assert not library.exception
+    assert "Removed" in library.toast[0].value
     assert "0 articles" in library.sidebar.caption[-1].value
     assert not [b for b in library.sidebar.button if b.key and b.key.startswith("remove-")]
     assert "Bunker report" not in articles_html(library)
+    assert "&lt;script&gt;" in html_of(library.chat_message[1])  # given answers keep quotes
+
+
+@pytest.mark.slow
+def test_uploading_again_reports_unchanged_and_an_edited_file_updated(library: AppTest) -> None:
+    first = upload(library, ("bunker.txt", HOSTILE.encode(), "text/plain"))
+    again = upload(library, ("bunker.txt", HOSTILE.encode(), "text/plain"))
+    changed = HOSTILE + "It reopened in 2001.\n"
+    edited = upload(library, ("bunker.txt", changed.encode(), "text/plain"))
+
+    assert "status-added" in first
+    assert '<span class="status status-unchanged">unchanged</span> bunker.txt' in again
+    assert '<span class="status status-updated">updated</span> bunker.txt' in edited
+    assert "1 article ·" in library.sidebar.caption[-1].value
 
 
 @pytest.mark.slow
