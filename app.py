@@ -237,8 +237,16 @@ def reply_turn(bot: Assistant, question: str, history: list[dict[str, str]]) -> 
 
 
 def history_of(turns: Sequence[Turn]) -> list[dict[str, str]]:
-    """The conversation so far in the API's ``history`` shape, without error messages."""
-    return [{"role": t.role, "content": t.text} for t in turns if not t.error]
+    """The conversation so far in the API's ``history`` shape, leaving out error messages and
+    the questions that got them."""
+    history: list[dict[str, str]] = []
+    for turn in turns:
+        if turn.error:
+            if history and history[-1]["role"] == "user":
+                history.pop()
+            continue
+        history.append({"role": turn.role, "content": turn.text})
+    return history
 
 
 def upload_results(bot: Assistant, name: str, data: bytes, cap: int) -> tuple[FileResult, ...]:

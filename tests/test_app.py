@@ -296,19 +296,22 @@ def test_source_html_escapes_article_markup_and_marks_only_the_quote() -> None:
     assert rendered.count("<mark>") == 1
 
 
-def test_history_leaves_out_error_messages() -> None:
+def test_history_leaves_out_errors_and_the_questions_that_got_them() -> None:
     app = load_app()
     turns = [
         app.Turn("user", "Q1"),
         app.Turn("assistant", "No index", error=True),
         app.Turn("user", "Q2"),
         app.Turn("assistant", "A2 [1]"),
+        app.Turn("user", "Q3"),
+        app.Turn("assistant", "The articles don't say.", abstained=True),
     ]
 
     assert app.history_of(turns) == [
-        {"role": "user", "content": "Q1"},
         {"role": "user", "content": "Q2"},
         {"role": "assistant", "content": "A2 [1]"},
+        {"role": "user", "content": "Q3"},
+        {"role": "assistant", "content": "The articles don't say."},
     ]
 
 
