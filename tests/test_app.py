@@ -51,12 +51,18 @@ def news_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def healthy(page: AppTest) -> None:
+    """The run raised nothing, and hit no bug (which the page shows as a generic error)."""
+    assert not page.exception
+    assert not [e.value for e in page.error if "went wrong" in e.value]
+
+
 def start(index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     """The page, run once against ``index_dir``."""
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(index_dir))
     page = AppTest.from_file(str(APP), default_timeout=120)
     page.run()
-    assert not page.exception
+    healthy(page)
     return page
 
 
@@ -75,7 +81,7 @@ def library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest
 def ask(page: AppTest, question: str) -> Block:
     """Type ``question`` into the chat box; returns the reply's message."""
     page.chat_input[0].set_value(question).run()
-    assert not page.exception
+    healthy(page)
     return page.chat_message[-1]
 
 
@@ -107,7 +113,7 @@ def upload(page: AppTest, *files: tuple[str, bytes, str]) -> str:
     """Upload ``files`` through the sidebar form; returns the per-file results' HTML."""
     page.sidebar.file_uploader[0].set_value(list(files))
     next(b for b in page.sidebar.button if b.label == "Add to library").click().run()
-    assert not page.exception
+    healthy(page)
     return next(h.value for h in page.sidebar.html if 'class="results"' in h.value)
 
 
@@ -213,7 +219,7 @@ def test_upload_adds_an_article_shown_escaped_then_remove_deletes_it(library: Ap
     remove = next(b for b in library.sidebar.button if b.key and b.key.startswith("remove-"))
     remove.click().run()
 
-    assert not library.exception
+    healthy(library)
     assert "Removed" in library.toast[0].value
     assert "0 articles" in library.sidebar.caption[-1].value
     assert not [b for b in library.sidebar.button if b.key and b.key.startswith("remove-")]
@@ -268,6 +274,23 @@ def test_library_errors_show_as_st_error_without_a_traceback(
 
     assert "Invalid setting top_k: Input should be" in plain(library.error[0].value)
     assert not library.exception
+
+
+@pytest.mark.slow
+def test_an_unexpected_failure_shows_a_message_not_a_traceback(
+    chat: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(Assistant, "ask", broken)
+    chat.chat_input[0].set_value("What did Russia propose on ceasefire length?").run()
+
+    assert not chat.exception
+    assert [e.value for e in chat.error] == [
+        "Something went wrong on our side; the details are in the server log."
+    ]
+    assert "secret internals" not in str(chat)
 
 
 def test_context_keeps_whole_sentences_around_the_quote() -> None:

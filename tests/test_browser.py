@@ -103,7 +103,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(server: str, browser: Browser) -> Iterator[Page]:
+def page(browser: Browser, server: str) -> Iterator[Page]:
     """A fresh browser session on the page, with the chat box ready."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     opened = context.new_page()
