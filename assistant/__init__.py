@@ -11,6 +11,17 @@ from assistant.errors import (
     IndexMissingError,
     InputError,
 )
+from assistant.evaluate import (
+    BaselineDiff,
+    CaseResult,
+    EvalReport,
+    Metrics,
+    diff_baseline,
+    evaluate,
+    load_baseline,
+    write_report,
+)
+from assistant.goldset import GoldCase, load_gold
 from assistant.records import (
     Answer,
     Article,
@@ -28,9 +39,13 @@ __all__ = [
     "ArticleNotFoundError",
     "Assistant",
     "AssistantError",
+    "BaselineDiff",
+    "CaseResult",
     "Citation",
     "ConfigError",
+    "EvalReport",
     "FileResult",
+    "GoldCase",
     "GoldSetError",
     "Hit",
     "IndexMismatchError",
@@ -38,7 +53,13 @@ __all__ = [
     "IndexStats",
     "IngestReport",
     "InputError",
+    "Metrics",
     "Passage",
     "Settings",
     "answer",
+    "diff_baseline",
+    "evaluate",
+    "load_baseline",
+    "load_gold",
+    "write_report",
 ]

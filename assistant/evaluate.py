@@ -330,7 +330,7 @@ def load_baseline(path: str | Path) -> dict[str, bool]:
     return {case.id: case.passed for case in data.cases}
 
 
-def compare(report: EvalReport, baseline: Mapping[str, bool]) -> BaselineDiff:
+def diff_baseline(report: EvalReport, baseline: Mapping[str, bool]) -> BaselineDiff:
     """Which cases newly fail and newly pass compared with ``baseline`` (id -> passed)."""
     now = {case.id: case.passed for case in report.cases}
     return BaselineDiff(

@@ -16,8 +16,8 @@ from assistant.evaluate import (
     Answerer,
     CaseResult,
     EvalReport,
-    compare,
     compute_metrics,
+    diff_baseline,
     evaluate,
     format_diff,
     format_table,
@@ -314,7 +314,7 @@ def test_baseline_diff_names_a_newly_failing_case(tmp_path: Path) -> None:
     write_report(before, tmp_path / "baseline.json")
     broken = dict(SCRIPT, **{CEASEFIRE.question: (MEDINSKY,)})
     after = evaluate([CEASEFIRE, DEMANDS, FOOTBALL, WRONG], ScriptedAssistant(broken))
-    diff = compare(after, load_baseline(tmp_path / "baseline.json"))
+    diff = diff_baseline(after, load_baseline(tmp_path / "baseline.json"))
     assert diff.newly_failing == ("ceasefire-length",)
     assert diff.regressed
     assert diff.new_cases == ("deliberately-wrong",)
@@ -324,11 +324,11 @@ def test_baseline_diff_names_a_newly_failing_case(tmp_path: Path) -> None:
 def test_baseline_diff_names_a_newly_passing_case() -> None:
     before = evaluate([CEASEFIRE, FOOTBALL], ScriptedAssistant({}))
     after = evaluate([CEASEFIRE], ScriptedAssistant(SCRIPT))
-    diff = compare(after, {c.id: c.passed for c in before.cases})
+    diff = diff_baseline(after, {c.id: c.passed for c in before.cases})
     assert (diff.newly_failing, diff.newly_passing) == ((), ("ceasefire-length",))
     assert diff.dropped_cases == ("football",)
     assert not diff.regressed
-    assert format_diff(compare(after, {"ceasefire-length": True})) == (
+    assert format_diff(diff_baseline(after, {"ceasefire-length": True})) == (
         "no change against the baseline"
     )
 
@@ -389,7 +389,7 @@ def test_gate_fails_on_a_deliberately_wrong_case(real_assistant: Answerer) -> No
 def test_baseline_names_a_newly_failing_case(real_assistant: Answerer, tmp_path: Path) -> None:
     write_report(evaluate([MEDINSKY_CASE, FOOTBALL], real_assistant), tmp_path / "base.json")
     broken = MEDINSKY_CASE.model_copy(update={"expect": (("Lavrov",),)})
-    diff = compare(
+    diff = diff_baseline(
         evaluate([broken, FOOTBALL], real_assistant), load_baseline(tmp_path / "base.json")
     )
     assert diff.newly_failing == ("who-leads-russian-team",)
