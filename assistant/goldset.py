@@ -239,4 +239,8 @@ def _describe(error: Any) -> str:
         message = f"unknown field (allowed: {allowed})"
     if error["type"] == "missing":
         message = "required field is missing"
+    if error["type"] == "tuple_type":
+        message = "should be a list"
+        if loc and loc[0] == "expect":
+            message += ' of groups, each a list of accepted phrases: [["2 days", "two days"]]'
     return f"field `{field}`: {message}" if field else message

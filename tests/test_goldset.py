@@ -94,7 +94,8 @@ def test_yaml_error_names_file_line_and_field(tmp_path: Path) -> None:
     [
         ({"id": "a", "question": "Q", "expect": [["x"]], "answer": "x"}, "field `answer`: unknown"),
         ({"id": "a", "expect": [["x"]]}, "field `question`: required field is missing"),
-        ({"id": "a", "question": "Q", "expect": ["x"]}, "field `expect[0]`"),
+        ({"id": "a", "question": "Q", "expect": ["x"]}, "field `expect[0]`: should be a list"),
+        ({"id": "a", "question": "Q", "expect": "x"}, "field `expect`: should be a list of groups"),
         ({"id": "a", "question": "Q", "expect": [[]]}, "field `expect`: group 0 is empty"),
         ({"id": "a", "question": "Q", "expect": [["!"]]}, "no letters or digits"),
         ({"id": "a", "question": "Q", "abstain": "yes"}, "field `abstain`"),
