@@ -10,7 +10,7 @@ from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from assistant import answer as answering
+from assistant import answerer as answering
 from assistant.chunking import chunk
 from assistant.config import Settings, load_settings
 from assistant.embedding import Embedder, SentenceTransformerEmbedder
@@ -271,7 +271,7 @@ class Assistant:
     def _answer(self, state: dict[str, Any]) -> Answer:
         hits: list[Hit] = state["hits"]
         found = answering.candidates(
-            state["question"], state["query"], hits, self.retriever.lexical(), self.embedder
+            state["question"], state["query"], hits, self.embedder
         )
         probabilities = answering.score(found, self.calibration)
         texts: dict[str, str | None] = {}

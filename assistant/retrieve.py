@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
 import bm25s
 import numpy as np
+import simplemma
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 import Stemmer
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -22,6 +22,7 @@ from assistant.index import Index
 from assistant.records import Hit, Passage
 
 RRF_K = 60
+STOPWORDS = sorted(ENGLISH_STOP_WORDS)
 
 
 @lru_cache(maxsize=1)
@@ -29,10 +30,27 @@ def _stemmer() -> Any:
     return Stemmer.Stemmer("english")
 
 
+def words(text: str) -> list[str]:
+    """The lower-cased content words of ``text`` (English stop words dropped), unstemmed."""
+    return list(
+        bm25s.tokenize([text], stopwords=STOPWORDS, return_ids=False, show_progress=False)[0]
+    )
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """The Snowball stem of the lemma of one lower-cased word ("led" and "leads": "lead")."""
+    return str(_stemmer().stemWord(simplemma.lemmatize(word, lang="en").lower()))
+
+
+def _stem_all(words: list[str]) -> list[str]:
+    return [stem(w) for w in words]
+
+
 def terms(texts: Sequence[str]) -> list[list[str]]:
     """Lower-cased, stemmed content words of each text (English stop words dropped)."""
     tokens = bm25s.tokenize(
-        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+        list(texts), stopwords=STOPWORDS, stemmer=_stem_all, return_ids=False, show_progress=False
     )
     return [list(t) for t in tokens]
 
@@ -46,12 +64,6 @@ class LexicalIndex:
         self._bm25 = bm25s.BM25()
         if self.passages:
             self._bm25.index(tokenised, show_progress=False)
-        self._df = Counter(t for toks in tokenised for t in set(toks))
-
-    def idf(self, term: str) -> float:
-        """Inverse document frequency: rare words weigh more; unseen words weigh most."""
-        n = max(len(self.passages), 1)
-        return math.log(1 + (n - self._df.get(term, 0) + 0.5) / (self._df.get(term, 0) + 0.5))
 
     def search(self, query: str, k: int) -> list[tuple[Passage, float]]:
         """The ``k`` best BM25 matches with a positive score, best first."""

@@ -18,20 +18,18 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from wordfreq import zipf_frequency
 
 from assistant.embedding import Embedder, Vectors
 from assistant.records import Answer, Citation, Hit, Passage, Span
-from assistant.retrieve import LexicalIndex, terms
+from assistant.retrieve import stem, words
 
 FEATURES = (
     "dense",
-    "passage",
+    "clause",
     "overlap",
     "missing",
-    "novelty",
-    "type_match",
     "type_miss",
-    "first_rank",
 )
 MAX_SENTENCES = 2
 ABSTAIN_TEXT = "The articles don't say: none of the indexed articles answers this question."
@@ -39,7 +37,7 @@ ABSTAIN_TEXT = "The articles don't say: none of the indexed articles answers thi
 _NUMBER = (
     r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
     r"fifteen|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozens?|"
-    r"several|numerous|half)\b"
+    r"half)\b"
 )
 _UNIT = r"(?:second|minute|hour|day|night|week|month|year|decade|centur(?:y|ie))s?"
 _MONTH = (
@@ -54,7 +52,7 @@ ANSWER_PATTERNS: dict[str, re.Pattern[str]] = {
         r"friday|saturday|sunday|yesterday|today|tomorrow|weekend)\b|\bcentury\b",
         re.I,
     ),
-    "person": re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*"),
+    "person": re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)+"),
     "place": re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*"),
     "reason": re.compile(
         r"\b(?:because|due to|in order to|so that|as a result|since|to (?:\w+ ){0,2}\w+)\b", re.I
@@ -127,12 +125,40 @@ def default_calibration() -> Calibration:
     return Calibration.load()
 
 
+def keywords(text: str) -> dict[str, float]:
+    """Stemmed content words of ``text``, each weighted by how rare it is in English.
+
+    The weights come from general word frequencies (wordfreq), not from the indexed
+    corpus, so they mean the same on a one-article index as on a large one.
+    """
+    found: dict[str, float] = {}
+    for word in words(text):
+        key = stem(word)
+        found[key] = max(found.get(key, 0.0), 8.0 - min(zipf_frequency(word, "en"), 7.5))
+    return found
+
+
+_CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+|\s+(?=[(—–])")
+
+
+def clauses(sentence: str) -> list[str]:
+    """Windows of two consecutive clauses of a sentence (the whole sentence if it has one).
+
+    A long news sentence often answers the question in one clause ("..., led by X, ...");
+    comparing the question with each window finds it.
+    """
+    parts = [p for p in _CLAUSE_BREAK.split(sentence) if p.strip()]
+    if len(parts) <= 2:
+        return [sentence]
+    return [" ".join(parts[i : i + 2]) for i in range(len(parts) - 1)]
+
+
 def sentence_text(passage: Passage, span: Span) -> str:
     return passage.text[span.start - passage.start : span.end - passage.start]
 
 
 def candidates(
-    question: str, query: str, hits: Sequence[Hit], lexical: LexicalIndex, embedder: Embedder
+    question: str, query: str, hits: Sequence[Hit], embedder: Embedder
 ) -> list[Candidate]:
     """Every sentence of ``hits`` (once each) with its features."""
     seen: set[tuple[str, int]] = set()
@@ -145,31 +171,30 @@ def candidates(
                 found.append((hit, span, text, rank))
     if not found:
         return []
-    vectors: Vectors = embedder.embed([query, *(text for _, _, text, _ in found)])
-    dense = vectors[1:] @ vectors[0]
-    q_terms = set(terms([query])[0])
-    weight = {t: lexical.idf(t) for t in q_terms}
+    windows = [clauses(text) for _, _, text, _ in found]
+    flat = [w for group in windows for w in group]
+    vectors: Vectors = embedder.embed([query, *(text for _, _, text, _ in found), *flat])
+    dense = vectors[1 : 1 + len(found)] @ vectors[0]
+    clause_sims = vectors[1 + len(found) :] @ vectors[0]
+    bounds = np.cumsum([0, *(len(g) for g in windows)])
+    best_clause = [float(clause_sims[a:b].max()) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    weight = keywords(question) or keywords(query)
+    q_terms = set(weight)
     total = sum(weight.values()) or 1.0
     kind = question_type(question)
-    s_terms = terms([text for _, _, text, _ in found])
-    p_terms = {h.passage.id: set(t) for h, t in zip(hits, terms([h.passage.text for h in hits]),
-                                                     strict=True)}
+    p_terms = {h.passage.id: set(keywords(h.passage.text)) for h in hits}
     result = []
-    for (hit, span, text, rank), sim, words in zip(found, dense, s_terms, strict=True):
-        present = set(words)
+    for (hit, span, text, rank), sim, clause in zip(found, dense, best_clause, strict=True):
+        present = set(keywords(text))
         overlap = sum(weight[t] for t in q_terms & present) / total
         missing = sum(weight[t] for t in q_terms - p_terms[hit.passage.id]) / total
-        novelty = len(present - q_terms) / max(len(present), 1)
         matched = kind is not None and has_answer_type(text, kind, question)
         features = (
             float(sim),
-            hit.similarity,
+            clause,
             overlap,
             missing,
-            novelty,
-            1.0 if matched else 0.0,
             1.0 if kind is not None and not matched else 0.0,
-            1.0 if rank == 0 else 0.0,
         )
         result.append(Candidate(hit, span, text, features))
     return result
