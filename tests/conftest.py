@@ -1,0 +1,112 @@
+"""Shared fixtures: the repo's paths, a deterministic fake embedder, and the real model.
+
+Unit tests use ``fake_embedder`` (a hashing bag of words: fast, deterministic, no model).
+Tests marked ``slow`` share one real embedder and one index of the bundled article per
+session, so the model loads once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant import Assistant
+from assistant.embedding import SentenceTransformerEmbedder, Vectors
+
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLED_ARTICLE = ROOT / "articles" / "ukraine-russia-istanbul-talks.txt"
+_WORD = re.compile(r"\w+")
+
+
+class HashingEmbedder:
+    """A bag of words hashed into ``dimension`` buckets, scaled to unit length.
+
+    Texts sharing words get similar vectors; the same text always gets the same vector.
+    A text without words maps to a fixed unit vector, so every row has length 1.
+    """
+
+    def __init__(self, dimension: int = 64, name: str = "test/hashing-bow") -> None:
+        self._dimension = dimension
+        self._name = name
+        self.calls = 0
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        self.calls += 1
+        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in _WORD.findall(text.lower()):
+                bucket = int.from_bytes(hashlib.blake2b(word.encode()).digest()[:4], "big")
+                out[row, bucket % self._dimension] += 1.0
+            norm = float(np.linalg.norm(out[row]))
+            if norm:
+                out[row] /= norm
+            else:
+                out[row, 0] = 1.0
+        return out
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The checkout this test suite belongs to."""
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def bundled_article() -> Path:
+    """The article shipped in ``articles/``."""
+    return BUNDLED_ARTICLE
+
+
+@pytest.fixture
+def fake_embedder() -> HashingEmbedder:
+    return HashingEmbedder()
+
+
+@pytest.fixture
+def make_embedder() -> type[HashingEmbedder]:
+    """The fake embedder's class, for tests that need another name or dimension."""
+    return HashingEmbedder
+
+
+@pytest.fixture
+def fake_assistant(tmp_path: Path, fake_embedder: HashingEmbedder) -> Assistant:
+    """An assistant over an empty index in ``tmp_path``, with the fake embedder."""
+    return Assistant(index_dir=tmp_path / "index", embedder=fake_embedder)
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> SentenceTransformerEmbedder:
+    """The packaged all-MiniLM-L6-v2; it loads on first use, once per session."""
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="session")
+def bundled_index(
+    tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder
+) -> Path:
+    """An index of the bundled article built with the real model."""
+    path = tmp_path_factory.mktemp("bundled") / "index"
+    report = Assistant(index_dir=path, embedder=real_embedder).ingest([BUNDLED_ARTICLE])
+    assert report.added == 1, report
+    return path
+
+
+@pytest.fixture(scope="session")
+def bundled_assistant(
+    bundled_index: Path, real_embedder: SentenceTransformerEmbedder
+) -> Assistant:
+    """The real model and real Chroma over ``bundled_index``."""
+    return Assistant(index_dir=bundled_index, embedder=real_embedder, create=False)
