@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -79,9 +80,7 @@ def question_type(question: str) -> str | None:
 def has_answer_type(sentence: str, kind: str, question: str) -> bool:
     """Whether ``sentence`` holds a thing of ``kind`` that the question does not name."""
     asked = question.lower()
-    return any(
-        m.group().lower() not in asked for m in ANSWER_PATTERNS[kind].finditer(sentence)
-    )
+    return any(m.group().lower() not in asked for m in ANSWER_PATTERNS[kind].finditer(sentence))
 
 
 @dataclass(frozen=True)
@@ -112,8 +111,12 @@ class Calibration:
         )
         data = json.loads(raw)
         weights = tuple(float(data["weights"][name]) for name in FEATURES)
-        return cls(weights, float(data["bias"]), float(data["threshold"]),
-                   float(data.get("second_ratio", 0.8)))
+        return cls(
+            weights,
+            float(data["bias"]),
+            float(data["threshold"]),
+            float(data.get("second_ratio", 0.8)),
+        )
 
     def probability(self, features: Sequence[float]) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))
@@ -157,43 +160,58 @@ def sentence_text(passage: Passage, span: Span) -> str:
     return passage.text[span.start - passage.start : span.end - passage.start]
 
 
-def candidates(
-    question: str, query: str, hits: Sequence[Hit], embedder: Embedder
-) -> list[Candidate]:
-    """Every sentence of ``hits`` (once each) with its features."""
+def _sentences(hits: Sequence[Hit]) -> list[tuple[Hit, Span, str]]:
+    """Each sentence of the hits once (headlines left out: they restate, not answer)."""
     seen: set[tuple[str, int]] = set()
-    found: list[tuple[Hit, Span, str, int]] = []
-    for rank, hit in enumerate(hits):
+    found = []
+    for hit in hits:
         for span in hit.passage.sentences:
             text = sentence_text(hit.passage, span)
             if (hit.passage.article_id, span.start) not in seen and text != hit.title:
                 seen.add((hit.passage.article_id, span.start))
-                found.append((hit, span, text, rank))
+                found.append((hit, span, text))
+    return found
+
+
+def _similarities(
+    query: str, texts: Sequence[str], embedder: Embedder
+) -> tuple[list[float], list[float]]:
+    """Cosine of the query with each text, and with each text's best clause window."""
+    windows = [clauses(text) for text in texts]
+    flat = [w for group in windows for w in group]
+    vectors: Vectors = embedder.embed([query, *texts, *flat])
+    whole = vectors[1 : 1 + len(texts)] @ vectors[0]
+    parts = vectors[1 + len(texts) :] @ vectors[0]
+    bounds = np.cumsum([0, *(len(g) for g in windows)])
+    best = [float(parts[a:b].max()) for a, b in pairwise(bounds)]
+    return [float(v) for v in whole], best
+
+
+def candidates(
+    question: str, query: str, hits: Sequence[Hit], embedder: Embedder
+) -> list[Candidate]:
+    """Every sentence of ``hits`` with its features (see ``FEATURES``).
+
+    ``query`` is what was searched for (the question, with earlier turns for a follow-up);
+    word overlap is measured against the question itself when it has content words.
+    """
+    found = _sentences(hits)
     if not found:
         return []
-    windows = [clauses(text) for _, _, text, _ in found]
-    flat = [w for group in windows for w in group]
-    vectors: Vectors = embedder.embed([query, *(text for _, _, text, _ in found), *flat])
-    dense = vectors[1 : 1 + len(found)] @ vectors[0]
-    clause_sims = vectors[1 + len(found) :] @ vectors[0]
-    bounds = np.cumsum([0, *(len(g) for g in windows)])
-    best_clause = [float(clause_sims[a:b].max()) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    dense, best_clause = _similarities(query, [text for _, _, text in found], embedder)
     weight = keywords(question) or keywords(query)
-    q_terms = set(weight)
     total = sum(weight.values()) or 1.0
     kind = question_type(question)
-    p_terms = {h.passage.id: set(keywords(h.passage.text)) for h in hits}
+    in_passage = {h.passage.id: set(keywords(h.passage.text)) for h in hits}
     result = []
-    for (hit, span, text, rank), sim, clause in zip(found, dense, best_clause, strict=True):
+    for (hit, span, text), sim, clause in zip(found, dense, best_clause, strict=True):
         present = set(keywords(text))
-        overlap = sum(weight[t] for t in q_terms & present) / total
-        missing = sum(weight[t] for t in q_terms - p_terms[hit.passage.id]) / total
         matched = kind is not None and has_answer_type(text, kind, question)
         features = (
-            float(sim),
+            sim,
             clause,
-            overlap,
-            missing,
+            sum(w for t, w in weight.items() if t in present) / total,
+            sum(w for t, w in weight.items() if t not in in_passage[hit.passage.id]) / total,
             1.0 if kind is not None and not matched else 0.0,
         )
         result.append(Candidate(hit, span, text, features))

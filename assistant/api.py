@@ -57,7 +57,9 @@ class Assistant:
         calibration: answering.Calibration | None = None,
     ) -> None:
         base = settings or load_settings()
-        self.settings = base.model_copy(update={"index_dir": Path(index_dir)}) if index_dir else base
+        self.settings = (
+            base.model_copy(update={"index_dir": Path(index_dir)}) if index_dir else base
+        )
         self.embedder = embedder or SentenceTransformerEmbedder(
             batch_size=self.settings.embed_batch_size
         )
@@ -210,8 +212,9 @@ class Assistant:
 
     # asking ----------------------------------------------------------------------------
 
-    def retrieve(self, question: str, history: History | None = None, k: int | None = None
-                 ) -> list[Hit]:
+    def retrieve(
+        self, question: str, history: History | None = None, k: int | None = None
+    ) -> list[Hit]:
         """The passages ranked for ``question`` (after ``history``), best first."""
         self._check(question, history)
         return self.retriever.search(contextualise(question, history), k or self.settings.top_k)
@@ -227,8 +230,9 @@ class Assistant:
             IndexMissingError: the index holds no articles.
         """
         self._check(question, history)
-        result: Answer = self._chain.invoke({"question": question.strip(),
-                                             "history": list(history or [])})
+        result: Answer = self._chain.invoke(
+            {"question": question.strip(), "history": list(history or [])}
+        )
         return result
 
     def _check(self, question: str, history: History | None) -> None:
@@ -261,18 +265,14 @@ class Assistant:
             return self.retriever.search(state["query"], self.settings.top_k)
 
         return (
-            RunnablePassthrough.assign(
-                query=lambda s: contextualise(s["question"], s["history"])
-            )
+            RunnablePassthrough.assign(query=lambda s: contextualise(s["question"], s["history"]))
             | RunnablePassthrough.assign(hits=RunnableLambda(search))
             | RunnableLambda(self._answer)
         )
 
     def _answer(self, state: dict[str, Any]) -> Answer:
         hits: list[Hit] = state["hits"]
-        found = answering.candidates(
-            state["question"], state["query"], hits, self.embedder
-        )
+        found = answering.candidates(state["question"], state["query"], hits, self.embedder)
         probabilities = answering.score(found, self.calibration)
         texts: dict[str, str | None] = {}
 
@@ -295,8 +295,9 @@ _SHARED: dict[str, Assistant] = {}
 _SHARED_LOCK = Lock()
 
 
-def answer(question: str, index_dir: str | Path | None = None, history: History | None = None
-           ) -> Answer:
+def answer(
+    question: str, index_dir: str | Path | None = None, history: History | None = None
+) -> Answer:
     """Answer one question from an existing index; the model loads once per process.
 
     Raises:

@@ -127,8 +127,13 @@ class Index:
 
     # writing ---------------------------------------------------------------------------
 
-    def upsert(self, article: Article, passages: Sequence[Passage], vectors: Vectors,
-               sources: Sequence[str]) -> None:
+    def upsert(
+        self,
+        article: Article,
+        passages: Sequence[Passage],
+        vectors: Vectors,
+        sources: Sequence[str],
+    ) -> None:
         """Store an article's passages (with their vectors), then the article itself."""
         for lo in range(0, len(passages), self._max_batch):
             batch = passages[lo : lo + self._max_batch]
@@ -162,9 +167,11 @@ class Index:
 
     def article(self, article_id: str) -> Article | None:
         got = self._articles.get(ids=[article_id], include=["documents", "metadatas"])
-        return _to_article(got["ids"][0], got["documents"][0], got["metadatas"][0]) if got[
-            "ids"
-        ] else None
+        return (
+            _to_article(got["ids"][0], got["documents"][0], got["metadatas"][0])
+            if got["ids"]
+            else None
+        )
 
     def articles(self) -> list[Article]:
         got = self._articles.get(include=["documents", "metadatas"])
@@ -185,7 +192,9 @@ class Index:
     def titles(self) -> dict[str, str]:
         """Article id -> title."""
         got = self._articles.get(include=["metadatas"])
-        return {i: str(m.get("title", "")) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+        return {
+            i: str(m.get("title", "")) for i, m in zip(got["ids"], got["metadatas"], strict=True)
+        }
 
     def passages(self) -> list[Passage]:
         """Every passage, in a stable order (for lexical search)."""

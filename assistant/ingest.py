@@ -89,8 +89,13 @@ def parse(label: str, key: str, data: bytes, path: str | None = None) -> list[Pa
     """Parse the bytes of one file named ``label`` (only its extension is used)."""
     suffix = Path(label).suffix.lower()
     if suffix not in SUPPORTED:
-        return [Parsed(label, key, reason=f"unsupported type {suffix or '(none)'!r}; use "
-                       + ", ".join(SUPPORTED))]
+        return [
+            Parsed(
+                label,
+                key,
+                reason=f"unsupported type {suffix or '(none)'!r}; use " + ", ".join(SUPPORTED),
+            )
+        ]
     if not data.strip():
         return [Parsed(label, key, reason="the file is empty")]
     if b"\x00" in data:
@@ -124,10 +129,11 @@ def _article(label: str, key: str, text: str, meta: dict[str, Any]) -> Parsed:
 
 
 def _from_html(label: str, key: str, raw: str, path: str | None) -> Parsed:
-    doc = trafilatura.bare_extraction(
+    extracted = trafilatura.bare_extraction(
         raw, with_metadata=True, include_comments=False, include_tables=False, as_dict=True
     )
-    if not doc or not doc.get("text"):
+    doc: dict[str, Any] = extracted if isinstance(extracted, dict) else {}
+    if not doc.get("text"):
         return Parsed(label, key, reason="no article text found in the HTML")
     meta = {
         "title": doc.get("title"),

@@ -10,12 +10,12 @@ from typing import Any
 import bm25s
 import numpy as np
 import simplemma
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 import Stemmer
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from assistant.embedding import Embedder
 from assistant.index import Index
@@ -170,7 +170,5 @@ def contextualise(question: str, history: Sequence[Mapping[str, str]] | None) ->
     follow_up = _ANAPHORA.search(question) or len(question.split()) <= 4
     if not follow_up:
         return question
-    previous = [
-        _MARKER.sub("", turn["content"]) for turn in history[-2:] if turn.get("content")
-    ]
+    previous = [_MARKER.sub("", turn["content"]) for turn in history[-2:] if turn.get("content")]
     return " ".join([*previous, question])

@@ -1,0 +1,121 @@
+"""The command line: thin commands over the library (parse, call, print)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from tqdm import tqdm
+
+from assistant.api import Assistant
+from assistant.config import load_settings
+from assistant.errors import AssistantError
+
+app = typer.Typer(
+    help="Ask questions about news articles; every answer cites its sentences.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+IndexOption = Annotated[
+    Path | None,
+    typer.Option("--index", help="Index folder (default: ASSISTANT_INDEX_DIR or index/)."),
+]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(command: F) -> F:
+    """Turn an ``AssistantError`` into a one-line message and exit status 1."""
+
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except AssistantError as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(1) from None
+
+    return run  # type: ignore[return-value]
+
+
+def open_assistant(index: Path | None, create: bool = False) -> Assistant:
+    return Assistant(settings=load_settings(index_dir=index), create=create)
+
+
+@app.command()
+@friendly
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to add.")],
+    index: IndexOption = None,
+) -> None:
+    """Add .txt, .md, .html, .json and .jsonl articles to the index."""
+    bot = open_assistant(index, create=True)
+    with tqdm(total=0, unit="file", disable=None, file=sys.stderr) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        report = bot.ingest(paths, progress=progress)
+    for r in report.results:
+        detail = r.reason if r.status == "skipped" else f"{r.article_id}  {r.title}"
+        typer.echo(f"{r.status:<9}  {r.path}  {detail}")
+    typer.echo(
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.skipped} skipped."
+    )
+    if report.skipped:
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    index: IndexOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+) -> None:
+    """Answer a question from the indexed articles, with citations."""
+    reply = open_assistant(index).ask(question)
+    if as_json:
+        typer.echo(json.dumps(reply.to_dict(), ensure_ascii=False, indent=2))
+        return
+    typer.echo(reply.text)
+    for c in reply.citations:
+        typer.echo(f"\n[{c.marker}] {c.title}\n    “{c.quote}”")
+
+
+@app.command()
+@friendly
+def articles(index: IndexOption = None) -> None:
+    """List the indexed articles: id, passages, date and title."""
+    bot = open_assistant(index)
+    counts = bot.stats().passages_per_article
+    for a in bot.articles():
+        typer.echo(
+            f"{a.id}  {counts.get(a.id, 0):>4} passages  {a.published or '-':<10}  {a.title}"
+        )
+
+
+@app.command()
+@friendly
+def remove(
+    article_id: Annotated[str, typer.Argument(help="The article id (see `assistant articles`).")],
+    index: IndexOption = None,
+) -> None:
+    """Delete an article and all its passages from the index."""
+    bot = open_assistant(index)
+    title = bot.article(article_id).title
+    bot.remove(article_id)
+    typer.echo(f"Removed {article_id}  {title}")
+
+
+def main() -> None:
+    """The ``assistant`` console script."""
+    app()
