@@ -42,7 +42,7 @@ index/chroma.sqlite3: | install
 index: index/chroma.sqlite3
 
 run: install index
-	$(BIN)/streamlit run app.py --server.headless true --browser.gatherUsageStats false
+	$(BIN)/streamlit run app.py --server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal
 
 bench: install
 	$(BIN)/python benchmarks/run.py

@@ -29,11 +29,11 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import squad_data  # noqa: E402
+import squad_data
 
-from assistant import Assistant  # noqa: E402
-from assistant import answerer as answering  # noqa: E402
-from assistant.ingest import article_id, normalise  # noqa: E402
+from assistant import Assistant
+from assistant import answerer as answering
+from assistant.ingest import article_id, normalise
 
 TARGET = Path(__file__).resolve().parents[1] / "assistant" / "calibration.json"
 
@@ -58,8 +58,9 @@ def rows_for(bot: Assistant, q: squad_data.Question, gold_article: str) -> list[
     def row(kind: str, chosen: list) -> Row:  # type: ignore[type-arg]
         found = answering.candidates(q.question, q.question, chosen, bot.embedder)
         labels = [int(any(g and g in norm(c.text) for g in gold)) for c in found]
-        return Row(kind, np.asarray([c.features for c in found], dtype=np.float64),
-                   np.asarray(labels))
+        return Row(
+            kind, np.asarray([c.features for c in found], dtype=np.float64), np.asarray(labels)
+        )
 
     if q.impossible:
         return [row("adversarial", hits[:k])]
@@ -132,7 +133,9 @@ def main() -> None:
     print(f"threshold {cal.threshold:.2f}")
     for name, rows in (("calibration half", halves[True]), ("held-out half", halves[False])):
         print(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in rates(rows, cal).items()))
-    print("weights:", {f: round(w, 3) for f, w in zip(answering.FEATURES, cal.weights, strict=True)})
+    print(
+        "weights:", {f: round(w, 3) for f, w in zip(answering.FEATURES, cal.weights, strict=True)}
+    )
     if args.write:
         data = {
             "fitted_on": "SQuAD 2.0 dev sample, even-numbered paragraphs (benchmarks/calibrate.py)",

@@ -32,8 +32,9 @@ def load() -> tuple[dict[str, str], list[Question]]:
         for row in map(json.loads, (root / "contexts.jsonl").read_text().splitlines())
     }
     questions = [
-        Question(r["id"], r["question"], tuple(r["answers"]), r["is_impossible"],
-                 r["gold_context_id"])
+        Question(
+            r["id"], r["question"], tuple(r["answers"]), r["is_impossible"], r["gold_context_id"]
+        )
         for r in map(json.loads, (root / "questions.jsonl").read_text().splitlines())
     ]
     return contexts, questions
