@@ -1,0 +1,54 @@
+"""Embedders: the protocol, the fake used by unit tests, and the packaged model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.embedding import Embedder, SentenceTransformerEmbedder, packaged_model_path
+
+
+def test_fake_embedder_meets_the_protocol(fake_embedder: Embedder) -> None:
+    assert isinstance(fake_embedder, Embedder)
+    vectors = fake_embedder.embed(["the council met", "the council met", "", "rain tomorrow"])
+    assert vectors.shape == (4, fake_embedder.dimension)
+    assert vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+    assert np.array_equal(vectors[0], vectors[1])
+    assert float(vectors[0] @ vectors[3]) < 0.99
+
+
+def test_packaged_model_ships_with_the_package() -> None:
+    path = packaged_model_path()
+    assert (path / "1_Pooling" / "config.json").is_file()
+
+
+def test_creating_the_real_embedder_does_not_load_the_model() -> None:
+    embedder = SentenceTransformerEmbedder()
+    assert isinstance(embedder, Embedder)
+    assert embedder.name == "sentence-transformers/all-MiniLM-L6-v2"
+    assert embedder.dimension == 384
+    empty = embedder.embed([])
+    assert empty.shape == (0, 384)
+    assert embedder._model is None
+
+
+def test_real_embedder_name_can_be_overridden() -> None:
+    assert SentenceTransformerEmbedder(name="custom").name == "custom"
+
+
+@pytest.mark.slow
+def test_real_model_gives_unit_vectors_closer_for_related_texts(
+    real_embedder: SentenceTransformerEmbedder,
+) -> None:
+    texts = [
+        "Russia proposed a short ceasefire.",
+        "The Kremlin offered a truce of a few days.",
+        "The recipe needs two cups of flour.",
+    ]
+    vectors = real_embedder.embed(texts)
+    assert vectors.shape == (3, 384)
+    assert vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2]) + 0.2
+    assert np.allclose(real_embedder.embed(texts[:1])[0], vectors[0], atol=1e-5)
