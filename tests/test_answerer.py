@@ -1,0 +1,183 @@
+"""Hits -> an extractive answer: question types, features, calibration, and verified citations."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from assistant.answerer import (
+    ABSTAIN_TEXT,
+    FEATURES,
+    MAX_SENTENCES,
+    Calibration,
+    Candidate,
+    candidates,
+    clauses,
+    compose,
+    default_calibration,
+    has_answer_type,
+    keywords,
+    question_type,
+    score,
+)
+from assistant.chunking import chunk
+from assistant.embedding import Embedder
+from assistant.ingest import article_id
+from assistant.records import Article, Hit, Span
+
+TEXT = (
+    "Bridge approved\n"
+    "The city council approved the new river bridge on Monday. "
+    "Construction will start next spring and take two years. "
+    "The mayor said the bridge would cost 40 million euros."
+)
+ARTICLE = Article(article_id(TEXT), "Bridge approved", TEXT)
+PASSAGES = chunk(ARTICLE, 4000)
+HIT = Hit(PASSAGES[0], similarity=0.5, score=0.03, title=ARTICLE.title)
+# Weights that make the answer depend on one feature, for scripted scoring.
+ONLY_DENSE = Calibration(weights=(10.0, 0.0, 0.0, 0.0, 0.0), bias=-5.0, threshold=0.5)
+
+
+def article_text(aid: str) -> str | None:
+    return TEXT if aid == ARTICLE.id else None
+
+
+def candidate(sentence: str, hit: Hit = HIT) -> Candidate:
+    start = TEXT.index(sentence)
+    return Candidate(hit, Span(start, start + len(sentence)), sentence, (0.0,) * len(FEATURES))
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How long will construction take?", "duration"),
+        ("What did Russia propose on ceasefire length?", "duration"),
+        ("How many soldiers' remains will be exchanged?", "number"),
+        ("When did the talks start?", "date"),
+        ("Who leads the Russian delegation?", "person"),
+        ("Where were the talks held?", "place"),
+        ("Why did the talks stall?", "reason"),
+        ("What does he demand?", None),
+    ],
+)
+def test_question_type(question: str, kind: str | None) -> None:
+    assert question_type(question) == kind
+
+
+def test_answer_type_must_be_something_the_question_does_not_name() -> None:
+    question = "How many prisoners did the 2 sides exchange?"
+    assert has_answer_type("They exchanged 1,000 prisoners.", "number", question)
+    assert not has_answer_type("The 2 sides met.", "number", question)
+    assert has_answer_type("It lasts two to three days.", "duration", "How long is it?")
+    assert has_answer_type("Led by Vladimir Medinsky, they met.", "person", "Who leads?")
+
+
+def test_clauses_are_windows_of_two() -> None:
+    assert clauses("A short sentence.") == ["A short sentence."]
+    assert clauses("One, two.") == ["One, two."]
+    assert clauses("One, two, three.") == ["One, two,", "two, three."]
+
+
+def test_keywords_weight_rare_words_above_common_ones() -> None:
+    weights = keywords("The Kremlin proposed a ceasefire today")
+    assert set(weights) >= {"kremlin", "ceasefir"}
+    assert "the" not in weights
+    assert weights["kremlin"] > weights["today"]
+
+
+def test_bundled_calibration_loads_and_matches_the_features() -> None:
+    calibration = default_calibration()
+    assert len(calibration.weights) == len(FEATURES)
+    assert 0.0 < calibration.threshold < 1.0
+    assert 0.0 < calibration.probability([0.5, 0.5, 0.5, 0.0, 0.0]) < 1.0
+
+
+def test_calibration_loads_from_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "calibration.json"
+    weights = {name: float(n) for n, name in enumerate(FEATURES)}
+    path.write_text(json.dumps({"weights": weights, "bias": -1.5, "threshold": 0.4}))
+    calibration = Calibration.load(path)
+    assert calibration.weights == tuple(float(n) for n in range(len(FEATURES)))
+    assert (calibration.bias, calibration.threshold, calibration.second_ratio) == (-1.5, 0.4, 0.8)
+
+
+def test_score_matches_the_probability_of_each_candidate() -> None:
+    low = Candidate(HIT, Span(0, 1), "x", (0.1, 0.0, 0.0, 0.0, 0.0))
+    high = Candidate(HIT, Span(0, 1), "x", (0.9, 0.0, 0.0, 0.0, 0.0))
+    probabilities = score([low, high], ONLY_DENSE)
+    assert probabilities == pytest.approx(
+        [ONLY_DENSE.probability(low.features), ONLY_DENSE.probability(high.features)]
+    )
+    assert probabilities[0] < 0.5 < probabilities[1]
+    assert score([], ONLY_DENSE) == []
+
+
+def test_candidates_are_every_sentence_once_without_the_title(fake_embedder: Embedder) -> None:
+    found = candidates("When will construction start?", "q", [HIT, HIT], fake_embedder)
+    assert [c.text for c in found] == [TEXT[s.start : s.end] for s in PASSAGES[0].sentences][1:]
+    for c in found:
+        assert TEXT[c.span.start : c.span.end] == c.text
+        assert len(c.features) == len(FEATURES)
+    assert candidates("q", "q", [], fake_embedder) == []
+
+
+def test_compose_cites_the_best_sentences_in_article_order() -> None:
+    start = candidate("Construction will start next spring and take two years.")
+    cost = candidate("The mayor said the bridge would cost 40 million euros.")
+    other = candidate("The city council approved the new river bridge on Monday.")
+    answer = compose("q", [(cost, 0.9), (start, 0.85), (other, 0.2)], ONLY_DENSE, article_text)
+    assert not answer.abstained
+    assert [c.quote for c in answer.citations] == [start.text, cost.text]
+    assert [c.marker for c in answer.citations] == [1, 2]
+    assert answer.text == f"{start.text} [1] {cost.text} [2]"
+    assert answer.confidence == pytest.approx(0.9)
+    assert answer.related == ()
+    for c in answer.citations:
+        assert TEXT[c.start : c.end] == c.quote
+        assert (c.article_id, c.title) == (ARTICLE.id, ARTICLE.title)
+
+
+def test_compose_keeps_at_most_the_allowed_number_of_sentences() -> None:
+    sentences = [TEXT[s.start : s.end] for s in PASSAGES[0].sentences][1:]
+    scored = [(candidate(s), 0.95) for s in sentences]
+    assert len(scored) > MAX_SENTENCES
+    assert len(compose("q", scored, ONLY_DENSE, article_text).citations) == MAX_SENTENCES
+
+
+def test_compose_drops_a_second_sentence_far_below_the_first() -> None:
+    best = candidate("Construction will start next spring and take two years.")
+    weak = candidate("The mayor said the bridge would cost 40 million euros.")
+    answer = compose("q", [(best, 0.95), (weak, 0.6)], ONLY_DENSE, article_text)
+    assert [c.quote for c in answer.citations] == [best.text]
+
+
+def test_compose_abstains_below_the_threshold_and_keeps_related_hits() -> None:
+    weak = candidate("Construction will start next spring and take two years.")
+    answer = compose("q", [(weak, 0.3)], ONLY_DENSE, article_text, related=[HIT])
+    assert answer.abstained
+    assert answer.text == ABSTAIN_TEXT
+    assert answer.citations == ()
+    assert answer.related == (HIT,)
+    assert compose("q", [], ONLY_DENSE, article_text).abstained
+
+
+def test_compose_never_cites_a_quote_that_is_not_in_the_article() -> None:
+    good = candidate("Construction will start next spring and take two years.")
+    shifted = Candidate(HIT, Span(good.span.start + 1, good.span.end + 1), good.text, good.features)
+    gone = replace(good, hit=Hit(replace(PASSAGES[0], article_id="deleted"), 0.5, 0.1))
+    assert compose("q", [(shifted, 0.9)], ONLY_DENSE, article_text).abstained
+    assert compose("q", [(gone, 0.9)], ONLY_DENSE, article_text).abstained
+    answer = compose("q", [(shifted, 0.95), (good, 0.9)], ONLY_DENSE, article_text)
+    assert [c.quote for c in answer.citations] == [good.text]
+
+
+def test_every_marker_names_a_citation() -> None:
+    a = candidate("Construction will start next spring and take two years.")
+    b = candidate("The city council approved the new river bridge on Monday.")
+    answer = compose("q", [(a, 0.9), (b, 0.9)], ONLY_DENSE, article_text)
+    markers = {int(m) for m in re.findall(r"\[(\d+)\]", answer.text)}
+    assert markers == {c.marker for c in answer.citations} == {1, 2}

@@ -1,0 +1,263 @@
+"""The index contract, in the spirit of LangChain's ``VectorStoreIntegrationTests``.
+
+A real Chroma in ``tmp_path``, vectors from the fake embedder: it starts empty, upserting the
+same ids twice changes nothing, deleting a missing id is a no-op, inputs are not mutated,
+queries return a similarity (higher is closer) sorted best first, and the manifest refuses an
+index built with another recipe.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.chunking import chunk
+from assistant.embedding import Embedder
+from assistant.errors import IndexMismatchError, IndexMissingError
+from assistant.index import MANIFEST_FILE, Index, Manifest
+from assistant.ingest import article_id, normalise
+from assistant.records import Article, Passage
+
+TEXTS = {
+    "bridge": (
+        "Council approves the river bridge\n"
+        "The city council approved the new river bridge on Monday after a long debate. "
+        "Construction will start next spring. The bridge should take two years to build."
+    ),
+    "library": (
+        "Library opens late on Fridays\n"
+        "The central library will stay open until ten on Fridays. Readers asked for longer "
+        "hours. The change starts next month."
+    ),
+}
+PASSAGE_CHARS = 100
+
+
+def make_article(key: str) -> Article:
+    text = normalise(TEXTS[key])
+    return Article(id=article_id(text), title=text.split("\n")[0], text=text, source="Gazette")
+
+
+def manifest_for(embedder: Embedder, passage_chars: int = PASSAGE_CHARS) -> Manifest:
+    return Manifest(model=embedder.name, dimension=embedder.dimension, passage_chars=passage_chars)
+
+
+@pytest.fixture
+def index_dir(tmp_path: Path) -> Path:
+    return tmp_path / "index"
+
+
+@pytest.fixture
+def index(index_dir: Path, fake_embedder: Embedder) -> Index:
+    return Index(index_dir, manifest_for(fake_embedder))
+
+
+def add(index: Index, embedder: Embedder, key: str) -> tuple[Article, list[Passage]]:
+    article = make_article(key)
+    passages = chunk(article, PASSAGE_CHARS)
+    index.upsert(article, passages, embedder.embed([p.text for p in passages]), [f"{key}.txt"])
+    return article, passages
+
+
+def test_starts_empty(index: Index, fake_embedder: Embedder) -> None:
+    stats = index.stats()
+    assert (stats.articles, stats.passages, stats.passages_per_article) == (0, 0, {})
+    assert index.articles() == []
+    assert index.passages() == []
+    assert index.query(fake_embedder.embed(["bridge"])[0], 5) == []
+    assert index.article("missing") is None
+
+
+def test_upsert_stores_articles_and_passages_as_given(index: Index, fake_embedder: Embedder) -> None:
+    article, passages = add(index, fake_embedder, "bridge")
+    assert len(passages) > 1
+    assert index.article(article.id) == article
+    assert index.passages() == passages
+    assert index.sources() == {article.id: ["bridge.txt"]}
+    assert index.titles() == {article.id: article.title}
+    stats = index.stats()
+    assert (stats.articles, stats.passages) == (1, len(passages))
+    assert stats.passages_per_article == {article.id: len(passages)}
+    assert stats.bytes is not None and stats.bytes > 0
+
+
+def test_upserting_the_same_ids_twice_is_idempotent(index: Index, fake_embedder: Embedder) -> None:
+    article, passages = add(index, fake_embedder, "bridge")
+    before = (index.stats(), index.passages(), index.articles(), index.revision())
+    add(index, fake_embedder, "bridge")
+    after = (index.stats(), index.passages(), index.articles(), index.revision())
+    assert after[0].articles == before[0].articles == 1
+    assert after[0].passages == before[0].passages == len(passages)
+    assert after[1:] == before[1:]
+
+
+def test_upsert_does_not_mutate_its_inputs(index: Index, fake_embedder: Embedder) -> None:
+    article = make_article("bridge")
+    passages = chunk(article, PASSAGE_CHARS)
+    vectors = fake_embedder.embed([p.text for p in passages])
+    sources = ["b.txt", "a.txt", "a.txt"]
+    copies = (copy.deepcopy(article), copy.deepcopy(passages), vectors.copy(), list(sources))
+    index.upsert(article, passages, vectors, sources)
+    assert (article, passages, sources) == (copies[0], copies[1], copies[3])
+    assert np.array_equal(vectors, copies[2])
+    assert index.sources()[article.id] == ["a.txt", "b.txt"]
+
+
+def test_delete_removes_the_article_and_all_its_passages(
+    index: Index, fake_embedder: Embedder
+) -> None:
+    gone, _ = add(index, fake_embedder, "bridge")
+    kept, kept_passages = add(index, fake_embedder, "library")
+    index.delete(gone.id)
+    assert index.article(gone.id) is None
+    assert [a.id for a in index.articles()] == [kept.id]
+    assert index.passages() == kept_passages
+    hits = index.query(fake_embedder.embed(["river bridge council"])[0], 10)
+    assert {h.passage.article_id for h in hits} == {kept.id}
+
+
+def test_deleting_a_missing_id_is_a_no_op(index: Index, fake_embedder: Embedder) -> None:
+    add(index, fake_embedder, "bridge")
+    before = (index.stats(), index.passages(), index.articles())
+    index.delete("0000000000000000")
+    assert (index.stats(), index.passages(), index.articles()) == before
+
+
+def test_query_returns_similarity_sorted_best_first(index: Index, fake_embedder: Embedder) -> None:
+    _, bridge = add(index, fake_embedder, "bridge")
+    add(index, fake_embedder, "library")
+    target = bridge[1]
+    hits = index.query(fake_embedder.embed([target.text])[0], 4)
+    assert len(hits) == 4
+    assert hits[0].passage == target
+    assert hits[0].similarity == pytest.approx(1.0, abs=1e-4)
+    similarities = [h.similarity for h in hits]
+    assert similarities == sorted(similarities, reverse=True)
+    assert all(-1.0 - 1e-6 <= s <= 1.0 + 1e-6 for s in similarities)
+    assert hits[0].title == "Council approves the river bridge"
+
+
+def test_query_never_returns_more_than_it_holds(index: Index, fake_embedder: Embedder) -> None:
+    _, passages = add(index, fake_embedder, "library")
+    hits = index.query(fake_embedder.embed(["library"])[0], 50)
+    assert len(hits) == len(passages)
+    assert len({h.passage.id for h in hits}) == len(hits)
+
+
+def test_similarity_is_the_cosine_of_the_vectors(index: Index, fake_embedder: Embedder) -> None:
+    _, passages = add(index, fake_embedder, "bridge")
+    query = fake_embedder.embed(["council approved bridge spring"])[0]
+    stored = index.vectors([p.id for p in passages])
+    for hit in index.query(query, 10):
+        assert hit.similarity == pytest.approx(float(stored[hit.passage.id] @ query), abs=1e-4)
+
+
+def test_vectors_of_no_ids_is_empty(index: Index) -> None:
+    assert index.vectors([]) == {}
+
+
+def test_revision_changes_with_the_contents(index: Index, fake_embedder: Embedder) -> None:
+    empty = index.revision()
+    article, _ = add(index, fake_embedder, "bridge")
+    added = index.revision()
+    assert added != empty
+    index.delete(article.id)
+    assert index.revision() == empty
+
+
+def test_set_sources_replaces_the_list(index: Index, fake_embedder: Embedder) -> None:
+    article, _ = add(index, fake_embedder, "bridge")
+    index.set_sources(article, ["z.txt", "bridge.txt", "z.txt"])
+    assert index.sources() == {article.id: ["bridge.txt", "z.txt"]}
+
+
+def test_data_survives_reopening(index_dir: Path, fake_embedder: Embedder) -> None:
+    first = Index(index_dir, manifest_for(fake_embedder))
+    article, passages = add(first, fake_embedder, "bridge")
+    again = Index(index_dir, manifest_for(fake_embedder), create=False)
+    assert again.article(article.id) == article
+    assert again.passages() == passages
+
+
+# the manifest ---------------------------------------------------------------------------
+
+
+def test_manifest_file_describes_the_index(
+    index: Index, index_dir: Path, fake_embedder: Embedder
+) -> None:
+    written = json.loads((index_dir / MANIFEST_FILE).read_text())
+    assert written == asdict(manifest_for(fake_embedder))
+    assert written["model"] == fake_embedder.name
+    assert written["dimension"] == fake_embedder.dimension
+    assert written["passage_chars"] == PASSAGE_CHARS
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"model": "another/model"},
+        {"dimension": 128},
+        {"passage_chars": 300},
+        {"splitter": "regex"},
+    ],
+)
+def test_opening_with_another_recipe_raises_mismatch_that_says_rebuild(
+    index: Index, index_dir: Path, fake_embedder: Embedder, change: dict[str, object]
+) -> None:
+    add(index, fake_embedder, "bridge")
+    other = Manifest(**{**asdict(manifest_for(fake_embedder)), **change})  # type: ignore[arg-type]
+    with pytest.raises(IndexMismatchError) as caught:
+        Index(index_dir, other)
+    message = str(caught.value)
+    assert "rebuild" in message
+    assert "assistant ingest" in message
+    assert "\n" not in message
+    assert Index(index_dir, manifest_for(fake_embedder)).stats().passages > 0
+
+
+def test_mismatch_does_not_rewrite_the_manifest(
+    index: Index, index_dir: Path, fake_embedder: Embedder
+) -> None:
+    before = (index_dir / MANIFEST_FILE).read_text()
+    with pytest.raises(IndexMismatchError):
+        Index(index_dir, manifest_for(fake_embedder, passage_chars=999))
+    assert (index_dir / MANIFEST_FILE).read_text() == before
+
+
+def test_missing_index_without_create_raises_and_creates_nothing(
+    tmp_path: Path, fake_embedder: Embedder
+) -> None:
+    missing = tmp_path / "nowhere"
+    with pytest.raises(IndexMissingError) as caught:
+        Index(missing, manifest_for(fake_embedder), create=False)
+    assert "assistant ingest" in str(caught.value)
+    assert not missing.exists()
+
+
+def test_other_collection_without_create_is_missing(
+    index: Index, index_dir: Path, fake_embedder: Embedder
+) -> None:
+    with pytest.raises(IndexMissingError, match="assistant ingest"):
+        Index(index_dir, manifest_for(fake_embedder), name="other", create=False)
+
+
+def test_collections_with_different_names_are_separate(
+    index: Index, index_dir: Path, fake_embedder: Embedder
+) -> None:
+    add(index, fake_embedder, "bridge")
+    other = Index(index_dir, manifest_for(fake_embedder), name="other")
+    assert other.stats().passages == 0
+    assert index.stats().passages > 0
+
+
+def test_manifest_round_trips_through_metadata() -> None:
+    manifest = Manifest(model="m", dimension=8, passage_chars=200)
+    assert Manifest.from_metadata(manifest.to_metadata()) == manifest
+    assert Manifest.from_metadata({"hnsw:space": "cosine"}) is None
+    assert Manifest.from_metadata(None) is None
+    assert Manifest.from_metadata({"manifest_model": "m"}) is None
