@@ -15,6 +15,16 @@ from tqdm import tqdm
 from assistant.api import Assistant
 from assistant.config import load_settings
 from assistant.errors import AssistantError
+from assistant.evaluate import (
+    diff_baseline,
+    evaluate,
+    format_diff,
+    format_table,
+    load_baseline,
+    summary_line,
+    write_report,
+)
+from assistant.goldset import load_gold
 
 app = typer.Typer(
     help="Ask questions about news articles; every answer cites its sentences.",
@@ -114,6 +124,40 @@ def remove(
     title = bot.article(article_id).title
     bot.remove(article_id)
     typer.echo(f"Removed {article_id}  {title}")
+
+
+@app.command("eval")
+@friendly
+def eval_command(
+    gold: Annotated[list[Path], typer.Argument(help="Gold-set files (.jsonl, .yaml) or folders.")],
+    index: IndexOption = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Write per-case results and metrics as JSON.")
+    ] = None,
+    pass_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Exit 1 when fewer cases pass than this share.")
+    ] = 1.0,
+    baseline: Annotated[
+        Path | None, typer.Option(help="Compare with a saved run; exit 1 if a case newly fails.")
+    ] = None,
+    save_baseline: Annotated[
+        Path | None, typer.Option(help="Store this run's per-case results as a baseline.")
+    ] = None,
+) -> None:
+    """Run a gold set: pass or fail per case and why, then the metrics."""
+    cases = load_gold(gold)
+    before = load_baseline(baseline) if baseline else None
+    report = evaluate(cases, open_assistant(index), progress=True)
+    for path in (json_file, save_baseline):
+        if path:
+            write_report(report, path)
+    typer.echo(format_table(report))
+    diff = diff_baseline(report, before) if before is not None else None
+    if diff:
+        typer.echo(format_diff(diff))
+    typer.echo(summary_line(report, pass_rate))
+    if not report.meets(pass_rate) or (diff and diff.regressed):
+        raise typer.Exit(1)
 
 
 def main() -> None:

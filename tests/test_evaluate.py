@@ -7,9 +7,12 @@ The unit tests use a scripted assistant over the bundled article (no model); the
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+from click.testing import Result
+from typer.testing import CliRunner
 
 from assistant.errors import ArticleNotFoundError, GoldSetError, InputError
 from assistant.evaluate import (
@@ -346,7 +349,7 @@ def test_a_bad_baseline_file_is_a_clear_error(tmp_path: Path) -> None:
 
 GOLD = Path(__file__).parent / "gold" / "istanbul.jsonl"
 ARTICLES = Path(__file__).parents[1] / "articles"
-GATE_PASS_RATE = 0.45
+GATE_PASS_RATE = "0.45"
 """Measured 34-38 of 67 cases passing (0.51-0.57) while the core was tuned; the gate sits a
 few cases below. Raise it as answers improve (see the README for the command)."""
 GATE_FLOORS = {"hit_at_5": 0.9, "abstention_recall": 0.6, "citation_precision": 0.7}
@@ -360,20 +363,29 @@ MEDINSKY_CASE = GoldCase(
 
 
 @pytest.fixture(scope="module")
-def real_assistant(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
+def gate_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from assistant import Assistant
 
-    bot = Assistant(index_dir=tmp_path_factory.mktemp("gate") / "index")
-    bot.ingest([ARTICLES])
-    return bot
+    path = tmp_path_factory.mktemp("gate") / "index"
+    Assistant(index_dir=path).ingest([ARTICLES])
+    return path
+
+
+@pytest.fixture(scope="module")
+def real_assistant(gate_index: Path) -> Answerer:
+    from assistant import Assistant
+
+    return Assistant(index_dir=gate_index, create=False)
 
 
 @pytest.mark.slow
-def test_bundled_gold_set_gate(real_assistant: Answerer) -> None:
-    report = evaluate([GOLD], real_assistant)
-    failing = [c.id for c in report.cases if not c.passed]
-    assert report.meets(GATE_PASS_RATE), (summary_line(report, GATE_PASS_RATE), failing)
-    metrics = report.metrics.to_dict()
+def test_bundled_gold_set_gate(gate_index: Path, tmp_path: Path) -> None:
+    """``assistant eval tests/gold --pass-rate P`` exits 0, with the metric floors met."""
+    out = tmp_path / "report.json"
+    args = [GOLD, "--index", gate_index, "--pass-rate", GATE_PASS_RATE, "--json", out]
+    result = run_cli(*args)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(out.read_text())["metrics"]
     for name, floor in GATE_FLOORS.items():
         assert (metrics[name] or 0.0) >= floor, (name, metrics[name])
 
@@ -394,3 +406,61 @@ def test_baseline_names_a_newly_failing_case(real_assistant: Answerer, tmp_path:
     )
     assert diff.newly_failing == ("who-leads-russian-team",)
     assert diff.regressed
+
+
+# The `assistant eval` command, over the scripted assistant -----------------------------------
+
+
+def run_cli(*args: object) -> Result:
+    from assistant.cli import app
+
+    return CliRunner().invoke(app, ["eval", *map(str, args)])
+
+
+def gold_file(path: Path, *cases: GoldCase) -> Path:
+    path.write_text("".join(c.model_dump_json(exclude_defaults=True) + "\n" for c in cases))
+    return path
+
+
+@pytest.fixture
+def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedAssistant:
+    bot = ScriptedAssistant(SCRIPT)
+    monkeypatch.setattr("assistant.cli.open_assistant", lambda index, create=False: bot)
+    return bot
+
+
+def test_cli_prints_table_metrics_and_summary(scripted: ScriptedAssistant, tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    result = run_cli(gold_file(tmp_path / "g.jsonl", CEASEFIRE, FOOTBALL), "--json", out)
+    assert result.exit_code == 0, result.output
+    assert "pass  ceasefire-length" in result.output
+    assert "answer accuracy       100.0%" in result.output
+    assert "2/2 cases passed (100%); required 100%: ok" in result.output
+    assert json.loads(out.read_text())["metrics"]["answer_accuracy"] == 1.0
+
+
+def test_cli_exits_1_below_the_pass_rate(scripted: ScriptedAssistant, tmp_path: Path) -> None:
+    gold = gold_file(tmp_path / "g.jsonl", CEASEFIRE, DEMANDS, FOOTBALL, WRONG)
+    failed = run_cli(gold)
+    assert failed.exit_code == 1
+    assert re.search(r"FAIL  deliberately-wrong +missing phrase: 'two weeks'", failed.output)
+    assert run_cli(gold, "--pass-rate", "0.75").exit_code == 0
+
+
+def test_cli_baseline_names_newly_failing(scripted: ScriptedAssistant, tmp_path: Path) -> None:
+    base = tmp_path / "base.json"
+    saved = run_cli(gold_file(tmp_path / "g.jsonl", CEASEFIRE), "--save-baseline", base)
+    assert saved.exit_code == 0, saved.output
+    scripted.script = {}
+    result = run_cli(tmp_path / "g.jsonl", "--baseline", base, "--pass-rate", "0")
+    assert result.exit_code == 1
+    assert "newly failing: ceasefire-length" in result.output
+
+
+def test_cli_malformed_gold_is_one_line_error(scripted: ScriptedAssistant, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "question": "Q", "expect": [["x"]], "answer": "x"}\n')
+    result = run_cli(bad)
+    assert result.exit_code == 1
+    assert "bad.jsonl line 1, field `answer`: unknown field" in result.output
+    assert scripted.asked == []
