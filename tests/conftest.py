@@ -105,8 +105,6 @@ def bundled_index(
 
 
 @pytest.fixture(scope="session")
-def bundled_assistant(
-    bundled_index: Path, real_embedder: SentenceTransformerEmbedder
-) -> Assistant:
+def bundled_assistant(bundled_index: Path, real_embedder: SentenceTransformerEmbedder) -> Assistant:
     """The real model and real Chroma over ``bundled_index``."""
     return Assistant(index_dir=bundled_index, embedder=real_embedder, create=False)

@@ -87,9 +87,7 @@ def test_ask_after_removing_everything_raises_index_missing(filled: Assistant) -
         filled.ask("When does construction start?")
 
 
-def test_opening_a_missing_index_without_create_raises(
-    tmp_path: Path, fake_embedder: Any
-) -> None:
+def test_opening_a_missing_index_without_create_raises(tmp_path: Path, fake_embedder: Any) -> None:
     with pytest.raises(IndexMissingError, match="assistant ingest"):
         Assistant(index_dir=tmp_path / "none", embedder=fake_embedder, create=False)
     assert not (tmp_path / "none").exists()
@@ -198,7 +196,9 @@ def test_asking_changes_nothing_stored(bundled_assistant: Assistant) -> None:
 
 @pytest.mark.slow
 def test_one_call_answer_function(bundled_index: Path) -> None:
-    reply = assistant.answer("What did Russia propose on ceasefire length?", index_dir=bundled_index)
+    reply = assistant.answer(
+        "What did Russia propose on ceasefire length?", index_dir=bundled_index
+    )
     assert not reply.abstained
     assert "two to three days" in reply.text
     bot = Assistant(index_dir=bundled_index, create=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ def check_passages(article: Article, passages: list[Passage]) -> None:
         assert p.sentences[0].start == p.start and p.sentences[-1].end == p.end
         for s in p.sentences:
             assert p.start <= s.start < s.end <= p.end
-    for before, after in zip(passages, passages[1:], strict=False):
+    for before, after in pairwise(passages):
         assert before.end <= after.start
 
 

@@ -1,4 +1,4 @@
-"""Settings precedence: defaults < assistant.toml in the working directory < ASSISTANT_* < kwargs."""
+"""Settings precedence: defaults < ./assistant.toml < ASSISTANT_* environment < kwargs."""
 
 from __future__ import annotations
 

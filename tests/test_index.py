@@ -73,7 +73,9 @@ def test_starts_empty(index: Index, fake_embedder: Embedder) -> None:
     assert index.article("missing") is None
 
 
-def test_upsert_stores_articles_and_passages_as_given(index: Index, fake_embedder: Embedder) -> None:
+def test_upsert_stores_articles_and_passages_as_given(
+    index: Index, fake_embedder: Embedder
+) -> None:
     article, passages = add(index, fake_embedder, "bridge")
     assert len(passages) > 1
     assert index.article(article.id) == article
@@ -87,7 +89,7 @@ def test_upsert_stores_articles_and_passages_as_given(index: Index, fake_embedde
 
 
 def test_upserting_the_same_ids_twice_is_idempotent(index: Index, fake_embedder: Embedder) -> None:
-    article, passages = add(index, fake_embedder, "bridge")
+    _, passages = add(index, fake_embedder, "bridge")
     before = (index.stats(), index.passages(), index.articles(), index.revision())
     add(index, fake_embedder, "bridge")
     after = (index.stats(), index.passages(), index.articles(), index.revision())
@@ -210,7 +212,7 @@ def test_opening_with_another_recipe_raises_mismatch_that_says_rebuild(
     index: Index, index_dir: Path, fake_embedder: Embedder, change: dict[str, object]
 ) -> None:
     add(index, fake_embedder, "bridge")
-    other = Manifest(**{**asdict(manifest_for(fake_embedder)), **change})  # type: ignore[arg-type]
+    other = Manifest(**{**asdict(manifest_for(fake_embedder)), **change})
     with pytest.raises(IndexMismatchError) as caught:
         Index(index_dir, other)
     message = str(caught.value)

@@ -235,6 +235,7 @@ def test_edited_file_is_updated_and_the_old_article_leaves_no_orphans(
     report = fake_assistant.ingest([path])
     assert [r.status for r in report.results] == ["updated"]
     new_id = report.results[0].article_id
+    assert new_id is not None
     assert new_id != old_id
     assert [a.id for a in fake_assistant.articles()] == [new_id]
     with pytest.raises(ArticleNotFoundError):
@@ -262,7 +263,9 @@ def test_edited_file_keeps_the_old_text_another_file_still_holds(
 def test_remove_deletes_the_article_and_its_passages(
     tmp_path: Path, fake_assistant: Assistant
 ) -> None:
-    report = fake_assistant.ingest([write(tmp_path, "a.txt", STORY), write(tmp_path, "b.txt", OTHER)])
+    report = fake_assistant.ingest(
+        [write(tmp_path, "a.txt", STORY), write(tmp_path, "b.txt", OTHER)]
+    )
     gone, kept = (r.article_id for r in report.results)
     assert gone is not None and kept is not None
     fake_assistant.remove(gone)
@@ -286,7 +289,7 @@ def test_nonexistent_path_raises_and_ingests_nothing(
     tmp_path: Path, fake_assistant: Assistant
 ) -> None:
     good = write(tmp_path, "a.txt", STORY)
-    with pytest.raises(InputError, match="missing.txt"):
+    with pytest.raises(InputError, match=r"missing\.txt"):
         fake_assistant.ingest([good, tmp_path / "missing.txt"])
     assert fake_assistant.articles() == []
     assert fake_assistant.stats().passages == 0
@@ -317,7 +320,9 @@ def test_ingest_reports_progress_per_file(tmp_path: Path, fake_assistant: Assist
     write(tmp_path / "news", "a.txt", STORY)
     write(tmp_path / "news", "b.txt", OTHER)
     seen: list[tuple[int, int]] = []
-    fake_assistant.ingest([tmp_path / "news"], progress=lambda done, total: seen.append((done, total)))
+    fake_assistant.ingest(
+        [tmp_path / "news"], progress=lambda done, total: seen.append((done, total))
+    )
     assert seen == [(1, 2), (2, 2)]
 
 

@@ -1,0 +1,103 @@
+"""The assistant against a real Chroma server (``chroma run``) on the loopback interface."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, Settings
+from assistant.embedding import SentenceTransformerEmbedder
+
+HOST = "127.0.0.1"
+STARTUP_SECONDS = 60
+
+
+def chroma_executable() -> str:
+    found = shutil.which("chroma", path=str(Path(sys.prefix) / "bin")) or shutil.which("chroma")
+    if found is None:
+        pytest.fail("the `chroma` command is not installed (it comes with chromadb)")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"chroma run exited with code {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"the Chroma server at {url} did not answer within {STARTUP_SECONDS} s")
+
+
+@pytest.fixture(scope="module")
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh ``chroma run`` on a free loopback port, stopped after the module."""
+    data = tmp_path_factory.mktemp("chroma-server")
+    port = free_port()
+    server = subprocess.Popen(
+        [chroma_executable(), "run", "--path", str(data), "--host", HOST, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://{HOST}:{port}"
+        wait_until_up(url, server)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@pytest.mark.slow
+def test_ingest_and_ask_through_a_chroma_server(
+    chroma_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    real_embedder: SentenceTransformerEmbedder,
+    bundled_article: Path,
+) -> None:
+    monkeypatch.setenv("ASSISTANT_CHROMA_URL", chroma_url)
+    monkeypatch.chdir(tmp_path)
+    bot = Assistant(index_dir=tmp_path / "unused", embedder=real_embedder)
+    assert bot.index.location == chroma_url
+    assert bot.ingest([bundled_article]).added == 1
+
+    reply = bot.ask("What did Russia propose on ceasefire length?")
+    assert not reply.abstained, reply
+    assert "two to three days" in reply.text
+    for c in reply.citations:
+        assert bot.article(c.article_id).text[c.start : c.end] == c.quote
+    assert any("Kremlin" in c.quote for c in reply.citations)
+
+    stats = bot.stats()
+    assert stats.articles == 1 and stats.passages > 0
+    assert stats.bytes is None
+    assert not (tmp_path / "unused").exists()
+
+    again = Assistant(settings=Settings(chroma_url=chroma_url), embedder=real_embedder)
+    assert again.ingest([bundled_article]).unchanged == 1
+    assert again.stats().passages == stats.passages
