@@ -17,7 +17,16 @@ from assistant.embedding import Embedder, SentenceTransformerEmbedder
 from assistant.errors import ArticleNotFoundError, IndexMissingError, InputError
 from assistant.index import Index, Manifest
 from assistant.ingest import Parsed, collect, parse, read_file
-from assistant.records import Answer, Article, FileResult, Hit, IndexStats, IngestReport, Passage
+from assistant.records import (
+    Answer,
+    Article,
+    FileResult,
+    FileStatus,
+    Hit,
+    IndexStats,
+    IngestReport,
+    Passage,
+)
 from assistant.retrieve import HybridRetriever, contextualise
 
 History = Sequence[Mapping[str, str]]
@@ -25,15 +34,34 @@ Progress = Callable[[int, int], None]
 FLUSH_PASSAGES = 256
 
 
-@dataclass
-class _Pending:
-    """New articles waiting to be embedded and written together."""
+def _file_of(key: str) -> str:
+    """The file part of a source key (``path`` or ``path#record``)."""
+    return key.split("#", 1)[0]
 
-    items: list[tuple[Article, list[Passage], list[str]]] = field(default_factory=list)
+
+@dataclass
+class _Run:
+    """The state of one ingest call: what is stored, what waits, what was read."""
+
+    sources: dict[str, list[str]]
+    pending: list[tuple[Article, list[Passage], list[str]]] = field(default_factory=list)
+    seen: dict[str, set[str]] = field(default_factory=dict)
+    skipped: set[str] = field(default_factory=set)
 
     @property
-    def passages(self) -> int:
-        return sum(len(p) for _, p, _ in self.items)
+    def pending_passages(self) -> int:
+        return sum(len(p) for _, p, _ in self.pending)
+
+    def stale(self, article_id: str) -> list[str]:
+        """Keys of this article that a file read in this run no longer gives."""
+        read = {_file_of(k) for k in self.seen}
+        return [
+            k
+            for k in self.sources[article_id]
+            if _file_of(k) in read
+            and k not in self.skipped
+            and article_id not in self.seen.get(k, set())
+        ]
 
 
 class Assistant:
@@ -114,67 +142,59 @@ class Assistant:
         self, batches: Iterable[list[Parsed]], total: int, progress: Progress | None
     ) -> IngestReport:
         with self._write_lock:
-            sources = self.index.sources()
+            run = _Run(self.index.sources())
             results: list[FileResult] = []
-            pending = _Pending()
-            seen_keys: dict[str, set[str]] = {}
             for done, batch in enumerate(batches, 1):
-                for item in batch:
-                    results.append(self._plan(item, sources, pending, seen_keys))
-                if pending.passages >= FLUSH_PASSAGES:
-                    self._flush(pending)
+                results.extend(self._plan(item, run) for item in batch)
+                if run.pending_passages >= FLUSH_PASSAGES:
+                    self._flush(run)
                 if progress:
                     progress(done, total)
-            self._flush(pending)
-            self._drop_stale(sources, seen_keys)
+            self._flush(run)
+            self._drop_stale(run)
         return IngestReport(tuple(results))
 
-    def _plan(
-        self,
-        item: Parsed,
-        sources: dict[str, list[str]],
-        pending: _Pending,
-        seen_keys: dict[str, set[str]],
-    ) -> FileResult:
+    def _plan(self, item: Parsed, run: _Run) -> FileResult:
         if item.article is None:
+            run.skipped.add(item.key)
             return FileResult(item.label, "skipped", reason=item.reason)
         article = item.article
-        seen_keys.setdefault(item.key, set()).add(article.id)
-        title = article.title
-        if article.id in sources:
-            if item.key not in sources[article.id]:
-                sources[article.id].append(item.key)
-                self.index.set_sources(article, sources[article.id])
-            return FileResult(item.label, "unchanged", article.id, title)
-        replaced = any(item.key in keys for keys in sources.values())
-        sources[article.id] = [item.key]
-        passages = chunk(article, self.settings.passage_chars)
-        pending.items.append((article, passages, [item.key]))
-        return FileResult(item.label, "updated" if replaced else "added", article.id, title)
+        run.seen.setdefault(item.key, set()).add(article.id)
+        if article.id in run.sources:
+            keys = run.sources[article.id]
+            if item.key not in keys:
+                keys.append(item.key)  # a pending article shares this list
+                self.index.set_sources(article, keys)
+            return FileResult(item.label, "unchanged", article.id, article.title)
+        replaced = any(item.key in keys for keys in run.sources.values())
+        keys = [item.key]
+        run.sources[article.id] = keys
+        run.pending.append((article, chunk(article, self.settings.passage_chars), keys))
+        status: FileStatus = "updated" if replaced else "added"
+        return FileResult(item.label, status, article.id, article.title)
 
-    def _flush(self, pending: _Pending) -> None:
-        if not pending.items:
+    def _flush(self, run: _Run) -> None:
+        """Embed the waiting articles' passages in one batch and write them."""
+        if not run.pending:
             return
-        texts = [p.text for _, passages, _ in pending.items for p in passages]
-        vectors = self.embedder.embed(texts)
+        vectors = self.embedder.embed([p.text for _, passages, _ in run.pending for p in passages])
         offset = 0
-        for article, passages, keys in pending.items:
+        for article, passages, keys in run.pending:
             self.index.upsert(article, passages, vectors[offset : offset + len(passages)], keys)
             offset += len(passages)
-        pending.items.clear()
+        run.pending.clear()
 
-    def _drop_stale(self, sources: dict[str, list[str]], seen: dict[str, set[str]]) -> None:
-        """Forget what re-read keys gave before; delete articles no key holds any more."""
-        for article_id, keys in list(sources.items()):
-            stale = [k for k in keys if k in seen and article_id not in seen[k]]
+    def _drop_stale(self, run: _Run) -> None:
+        """Forget what re-read files gave before; delete articles no file holds any more."""
+        for article_id in list(run.sources):
+            stale = run.stale(article_id)
             if not stale:
                 continue
-            remaining = [k for k in keys if k not in stale]
-            if remaining:
-                article = self.index.article(article_id)
-                if article:
-                    self.index.set_sources(article, remaining)
-            else:
+            remaining = [k for k in run.sources[article_id] if k not in stale]
+            article = self.index.article(article_id)
+            if remaining and article:
+                self.index.set_sources(article, remaining)
+            elif not remaining:
                 self.index.delete(article_id)
 
     # reading ---------------------------------------------------------------------------
@@ -243,6 +263,12 @@ class Assistant:
             raise InputError(
                 f"The question is {len(question):,} characters long; the limit is {limit:,} - "
                 "shorten it."
+            )
+        if history is not None and (
+            isinstance(history, str | bytes) or not isinstance(history, Sequence)
+        ):
+            raise InputError(
+                'The history must be a list of {"role": ..., "content": ...} turns - fix it.'
             )
         for turn in history or []:
             if (
