@@ -178,10 +178,12 @@ class Assistant:
         if not run.pending:
             return
         vectors = self.embedder.embed([p.text for _, passages, _ in run.pending for p in passages])
+        stored = []
         offset = 0
         for article, passages, keys in run.pending:
-            self.index.upsert(article, passages, vectors[offset : offset + len(passages)], keys)
+            stored.append((article, passages, vectors[offset : offset + len(passages)], keys))
             offset += len(passages)
+        self.index.upsert_many(stored)
         run.pending.clear()
 
     def _drop_stale(self, run: _Run) -> None:
@@ -280,7 +282,7 @@ class Assistant:
                     'Each history turn must be {"role": "user" or "assistant", '
                     '"content": text} - fix the history.'
                 )
-        if self.index.stats().passages == 0:
+        if self.index.count() == 0:
             raise IndexMissingError(
                 f"The index at {self.index.location} holds no articles - run "
                 "`assistant ingest articles/` first."

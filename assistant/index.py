@@ -20,6 +20,7 @@ from assistant.errors import AssistantError, IndexMismatchError, IndexMissingErr
 from assistant.records import Article, Hit, IndexStats, Passage, Span
 
 MANIFEST_FILE = "manifest.json"
+Stored = tuple[Article, Sequence[Passage], Vectors, Sequence[str]]
 _PREFIX = "manifest_"
 
 
@@ -134,21 +135,39 @@ class Index:
         vectors: Vectors,
         sources: Sequence[str],
     ) -> None:
-        """Store an article's passages (with their vectors), then the article itself."""
-        for lo in range(0, len(passages), self._max_batch):
-            batch = passages[lo : lo + self._max_batch]
+        """Store one article's passages (with their vectors), then the article itself."""
+        self.upsert_many([(article, passages, vectors, sources)])
+
+    def upsert_many(self, items: Sequence[Stored]) -> None:
+        """Store several articles: all passages first, in batches, then the articles.
+
+        An article is only listed once every passage of it is written.
+        """
+        rows = [
+            (p, vec, article)
+            for article, passages, vectors, _ in items
+            for p, vec in zip(passages, vectors, strict=True)
+        ]
+        for lo in range(0, len(rows), self._max_batch):
+            batch = rows[lo : lo + self._max_batch]
             self._passages.upsert(
-                ids=[p.id for p in batch],
-                embeddings=vectors[lo : lo + len(batch)],
-                documents=[p.text for p in batch],
-                metadatas=[_passage_meta(p, article) for p in batch],
+                ids=[p.id for p, _, _ in batch],
+                embeddings=np.stack([vec for _, vec, _ in batch]),
+                documents=[p.text for p, _, _ in batch],
+                metadatas=[_passage_meta(p, a) for p, _, a in batch],
             )
-        self._articles.upsert(
-            ids=[article.id],
-            embeddings=[[1.0]],
-            documents=[article.text],
-            metadatas=[_article_meta(article, sources, len(passages))],
-        )
+        for lo in range(0, len(items), self._max_batch):
+            chunk = items[lo : lo + self._max_batch]
+            self._articles.upsert(
+                ids=[a.id for a, _, _, _ in chunk],
+                embeddings=[[1.0]] * len(chunk),
+                documents=[a.text for a, _, _, _ in chunk],
+                metadatas=[_article_meta(a, src, len(ps)) for a, ps, _, src in chunk],
+            )
+
+    def count(self) -> int:
+        """How many passages the index holds."""
+        return int(self._passages.count())
 
     def set_sources(self, article: Article, sources: Sequence[str]) -> None:
         """Record which files (or records) hold this article."""
