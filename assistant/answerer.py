@@ -253,8 +253,4 @@ def _verified(c: Candidate, article_text: Callable[[str], str | None]) -> bool:
 
 def score(candidates_: Sequence[Candidate], calibration: Calibration) -> list[float]:
     """The probability that each candidate answers the question."""
-    if not candidates_:
-        return []
-    x = np.asarray([c.features for c in candidates_], dtype=np.float64)
-    z = x @ np.asarray(calibration.weights) + calibration.bias
-    return [float(v) for v in 1.0 / (1.0 + np.exp(-z))]
+    return [calibration.probability(c.features) for c in candidates_]
