@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import socket
+import subprocess
+import time
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -108,3 +112,37 @@ def bundled_index(
 def bundled_assistant(bundled_index: Path, real_embedder: SentenceTransformerEmbedder) -> Assistant:
     """The real model and real Chroma over ``bundled_index``."""
     return Assistant(index_dir=bundled_index, embedder=real_embedder, create=False)
+
+
+class Loopback:
+    """Servers that tests start on this machine: a free port, and waiting until one answers."""
+
+    host = "127.0.0.1"
+
+    def free_port(self) -> int:
+        with socket.socket() as probe:
+            probe.bind((self.host, 0))
+            return int(probe.getsockname()[1])
+
+    def wait(
+        self, url: str, server: subprocess.Popen[bytes], seconds: float, log: Path | None = None
+    ) -> None:
+        """Return once ``url`` answers 200; fail if the server exits or time runs out."""
+        detail = f":\n{log.read_text()}" if log else ""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                pytest.fail(f"the server for {url} exited with code {server.returncode}{detail}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        pytest.fail(f"{url} did not answer within {seconds} s{detail}")
+
+
+@pytest.fixture(scope="session")
+def loopback() -> Loopback:
+    return Loopback()

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from assistant import Assistant
+
+if TYPE_CHECKING:
+    from conftest import Loopback
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = ROOT / "articles" / "ukraine-russia-istanbul-talks.txt"
@@ -44,32 +45,12 @@ HOSTILE = (
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_healthy(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"streamlit exited early:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail(f"streamlit did not come up:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory, loopback: Loopback) -> Iterator[str]:
     """The page served on a free loopback port, over an index in a temporary folder."""
     work = tmp_path_factory.mktemp("browser")
     Assistant(index_dir=work / "index").ingest([ARTICLE])
-    port = free_port()
+    port = loopback.free_port()
     env = {
         **os.environ,
         "ASSISTANT_INDEX_DIR": str(work / "index"),
@@ -84,7 +65,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, process, log)
+        loopback.wait(f"{url}/_stcore/health", process, 120, log)
         yield url
     finally:
         process.terminate()

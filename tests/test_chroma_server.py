@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from assistant import Assistant, Settings
 from assistant.embedding import SentenceTransformerEmbedder
+
+if TYPE_CHECKING:
+    from conftest import Loopback
 
 HOST = "127.0.0.1"
 STARTUP_SECONDS = 60
@@ -28,32 +28,11 @@ def chroma_executable() -> str:
     return found
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"chroma run exited with code {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"the Chroma server at {url} did not answer within {STARTUP_SECONDS} s")
-
-
 @pytest.fixture(scope="module")
-def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def chroma_url(tmp_path_factory: pytest.TempPathFactory, loopback: Loopback) -> Iterator[str]:
     """A fresh ``chroma run`` on a free loopback port, stopped after the module."""
     data = tmp_path_factory.mktemp("chroma-server")
-    port = free_port()
+    port = loopback.free_port()
     server = subprocess.Popen(
         [chroma_executable(), "run", "--path", str(data), "--host", HOST, "--port", str(port)],
         stdout=subprocess.DEVNULL,
@@ -61,7 +40,7 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     try:
         url = f"http://{HOST}:{port}"
-        wait_until_up(url, server)
+        loopback.wait(f"{url}/api/v2/heartbeat", server, STARTUP_SECONDS)
         yield url
     finally:
         server.terminate()
