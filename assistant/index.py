@@ -193,7 +193,7 @@ class Index:
         )
 
     def articles(self) -> list[Article]:
-        got = self._articles.get(include=["documents", "metadatas"])
+        got = _get_all(self._articles, ["documents", "metadatas"])
         found = [
             _to_article(i, d, m)
             for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
@@ -202,7 +202,7 @@ class Index:
 
     def sources(self) -> dict[str, list[str]]:
         """Article id -> the file keys it was read from."""
-        got = self._articles.get(include=["metadatas"])
+        got = _get_all(self._articles, ["metadatas"])
         return {
             i: json.loads(str(m.get("sources", "[]")))
             for i, m in zip(got["ids"], got["metadatas"], strict=True)
@@ -210,14 +210,14 @@ class Index:
 
     def titles(self) -> dict[str, str]:
         """Article id -> title."""
-        got = self._articles.get(include=["metadatas"])
+        got = _get_all(self._articles, ["metadatas"])
         return {
             i: str(m.get("title", "")) for i, m in zip(got["ids"], got["metadatas"], strict=True)
         }
 
     def passages(self) -> list[Passage]:
         """Every passage, in a stable order (for lexical search)."""
-        got = self._passages.get(include=["documents", "metadatas"])
+        got = _get_all(self._passages, ["documents", "metadatas"])
         found = [
             _to_passage(i, d, m)
             for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
@@ -261,11 +261,11 @@ class Index:
 
     def revision(self) -> tuple[int, int, int]:
         """Changes whenever articles or passages are added or removed."""
-        ids = self._articles.get(include=[])["ids"]
+        ids = _get_all(self._articles, [])["ids"]
         return (len(ids), hash(tuple(sorted(ids))), self._passages.count())
 
     def stats(self) -> IndexStats:
-        got = self._articles.get(include=["metadatas"])
+        got = _get_all(self._articles, ["metadatas"])
         per_article = {
             i: int(m.get("passages", 0)) for i, m in zip(got["ids"], got["metadatas"], strict=True)
         }
@@ -278,6 +278,24 @@ class Index:
             bytes=size,
             passages_per_article=per_article,
         )
+
+
+PAGE = 5000
+"""Rows read from Chroma per call: one unpaged read of a large collection exceeds SQLite's
+limit on query variables."""
+
+
+def _get_all(collection: Any, include: list[str]) -> dict[str, list[Any]]:
+    """Every row of ``collection`` (ids and ``include`` columns), read a page at a time."""
+    columns: dict[str, list[Any]] = {"ids": [], **{name: [] for name in include}}
+    offset = 0
+    while True:
+        got = collection.get(include=include, limit=PAGE, offset=offset)
+        for name in columns:
+            columns[name].extend(got[name] or [])
+        if len(got["ids"]) < PAGE:
+            return columns
+        offset += PAGE
 
 
 def _describe(m: Manifest) -> str:
