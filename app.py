@@ -37,6 +37,7 @@ from assistant import (
     Hit,
     IndexStats,
     Settings,
+    Short,
 )
 
 UPLOAD_TYPES = ("txt", "md", "html", "json", "jsonl")
@@ -63,6 +64,8 @@ STYLE = """<style>
 .source-head .marker { font-weight: 700; color: #2563eb; margin-right: .35em; }
 .source-meta { font-size: .8rem; opacity: .7; }
 .passage { white-space: pre-wrap; font-size: .92rem; margin: .3rem 0 0; opacity: .95; }
+.short-answer { font-size: 1.25rem; font-weight: 700; margin-bottom: .25rem; }
+.passage mark strong.short { text-decoration: underline; text-underline-offset: .15em; }
 .passage mark { background: rgba(250, 204, 21, .45); color: inherit; padding: 0 .12em;
   border-radius: 3px; }
 .article { overflow-wrap: anywhere; }
@@ -87,6 +90,7 @@ class Source:
     before: str
     quote: str
     after: str
+    short: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,8 @@ class Turn:
     related: tuple[Source, ...] = ()
     error: bool = False
     seconds: float | None = None
+    short: str | None = None
+    short_marker: int | None = None
 
 
 # ---------------------------------------------------------------------------- the assistant
@@ -197,15 +203,19 @@ def article_meta(article: Article) -> str:
     return f"{article.published or 'undated'} · {source}"
 
 
-def source_of(bot: Assistant, citation: Citation) -> Source:
-    """How ``citation`` is shown: its article's title, date, source and the text around it."""
+def source_of(bot: Assistant, citation: Citation, short: Short | None = None) -> Source:
+    """How ``citation`` is shown: its article's title, date, source and the text around it,
+    with the short answer's place in the quote when it lies there."""
     article = bot.article(citation.article_id)
     if article.text[citation.start : citation.end] != citation.quote:
         before, after = "", ""  # offsets out of step with the stored text: show the quote alone
     else:
         before, _, after = context(article.text, citation.start, citation.end)
+    inside = None
+    if short is not None and short.marker == citation.marker:
+        inside = (short.start - citation.start, short.end - citation.start)
     return Source(
-        citation.marker, article.title, article_meta(article), before, citation.quote, after
+        citation.marker, article.title, article_meta(article), before, citation.quote, after, inside
     )
 
 
@@ -223,7 +233,7 @@ def reply_turn(bot: Assistant, question: str, history: list[dict[str, str]]) -> 
     try:
         with assistant_lock():
             reply: Answer = bot.ask(question, history=history)
-            sources = tuple(source_of(bot, c) for c in reply.citations)
+            sources = tuple(source_of(bot, c, reply.short) for c in reply.citations)
     except AssistantError as error:
         return Turn("assistant", str(error), error=True)
     return Turn(
@@ -233,6 +243,8 @@ def reply_turn(bot: Assistant, question: str, history: list[dict[str, str]]) -> 
         sources=() if reply.abstained else sources,
         related=tuple(related_of(h) for h in reply.related) if reply.abstained else (),
         seconds=time.perf_counter() - started,
+        short=reply.short.text if reply.short else None,
+        short_marker=reply.short.marker if reply.short else None,
     )
 
 
@@ -294,11 +306,21 @@ def source_html(source: Source) -> str:
     marker = f'<span class="marker">[{source.marker}]</span>' if source.marker else ""
     kind = "source" if source.marker else "source related"
     quote = f"<mark>{esc(source.quote)}</mark>" if source.quote else ""
+    if source.quote and source.short:
+        a, b = source.short
+        q = source.quote
+        quote = f'<mark>{esc(q[:a])}<strong class="short">{esc(q[a:b])}</strong>{esc(q[b:])}</mark>'
     return (
         f'<div class="{kind}"><div class="source-head">{marker}<b>{esc(source.title)}</b> '
         f'<span class="source-meta">{esc(source.meta)}</span></div>'
         f'<p class="passage">{esc(source.before)}{quote}{esc(source.after)}</p></div>'
     )
+
+
+def short_html(text: str, marker: int | None) -> str:
+    """The short answer, above the cited sentences."""
+    cite = f'<sup class="cite">[{marker}]</sup>' if marker else ""
+    return f'<div class="short-answer">{esc(text)}{cite}</div>'
 
 
 def answer_html(text: str) -> str:
@@ -358,6 +380,8 @@ def render_turn(turn: Turn) -> None:
                 with st.expander("Related passages — not an answer"):
                     st.html("".join(source_html(s) for s in turn.related))
         else:
+            if turn.short:
+                st.html(short_html(turn.short, turn.short_marker))
             st.html(answer_html(turn.text))
             if turn.sources:
                 label = f"Sources ({len(turn.sources)})"

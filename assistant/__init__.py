@@ -31,6 +31,7 @@ from assistant.records import (
     IndexStats,
     IngestReport,
     Passage,
+    Short,
 )
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "Metrics",
     "Passage",
     "Settings",
+    "Short",
     "answer",
     "diff_baseline",
     "evaluate",

@@ -22,65 +22,30 @@ import numpy as np
 from wordfreq import zipf_frequency
 
 from assistant.embedding import Embedder, Vectors
+from assistant.entities import ENTITY_LABELS, phrases_of
+from assistant.patterns import (
+    fold,
+    has_answer_type,
+    names,
+    question_type,
+)
 from assistant.records import Answer, Citation, Hit, Passage, Span
 from assistant.retrieve import stem, words
 
 FEATURES = (
     "dense",
     "clause",
+    "context",
+    "passage",
     "overlap",
+    "context_overlap",
     "missing",
     "type_miss",
+    "support",
+    "rank",
 )
 MAX_SENTENCES = 2
 ABSTAIN_TEXT = "The articles don't say: none of the indexed articles answers this question."
-
-_NUMBER = (
-    r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-    r"fifteen|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozens?|"
-    r"half)\b"
-)
-_UNIT = r"(?:second|minute|hour|day|night|week|month|year|decade|centur(?:y|ie))s?"
-_MONTH = (
-    r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    r"sep(?:tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b"
-)
-ANSWER_PATTERNS: dict[str, re.Pattern[str]] = {
-    "number": re.compile(_NUMBER, re.I),
-    "duration": re.compile(rf"(?:{_NUMBER})(?:\s+(?:to|or|-)\s+(?:{_NUMBER}))?\s+{_UNIT}", re.I),
-    "date": re.compile(
-        rf"{_MONTH}|\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b(?:monday|tuesday|wednesday|thursday|"
-        r"friday|saturday|sunday|yesterday|today|tomorrow|weekend)\b|\bcentury\b",
-        re.I,
-    ),
-    "person": re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)+"),
-    "place": re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*"),
-    "reason": re.compile(
-        r"\b(?:because|due to|in order to|so that|as a result|since|to (?:\w+ ){0,2}\w+)\b", re.I
-    ),
-}
-QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("duration", re.compile(r"\bhow long\b|\blength\b|\bduration\b|\blast(?:ing)?\b", re.I)),
-    ("number", re.compile(r"\bhow (?:many|much|old)\b|\bwhat (?:number|percentage|amount)", re.I)),
-    ("date", re.compile(r"\bwhen\b|\bwhat (?:year|date|day|month|time)\b|\bwhich year\b", re.I)),
-    ("person", re.compile(r"\bwho(?:m|se)?\b", re.I)),
-    ("place", re.compile(r"\bwhere\b|\b(?:what|which) (?:country|city|place|region)\b", re.I)),
-    ("reason", re.compile(r"\bwhy\b", re.I)),
-)
-
-
-def question_type(question: str) -> str | None:
-    """The kind of thing the question asks for (number, date, person, ...), if any."""
-    for name, pattern in QUESTION_TYPES:
-        if pattern.search(question):
-            return name
-    return None
-
-
-def has_answer_type(sentence: str, kind: str, question: str) -> bool:
-    """Whether ``sentence`` holds a thing of ``kind`` that the question does not name."""
-    asked = question.lower()
-    return any(m.group().lower() not in asked for m in ANSWER_PATTERNS[kind].finditer(sentence))
 
 
 @dataclass(frozen=True)
@@ -160,31 +125,66 @@ def sentence_text(passage: Passage, span: Span) -> str:
     return passage.text[span.start - passage.start : span.end - passage.start]
 
 
-def _sentences(hits: Sequence[Hit]) -> list[tuple[Hit, Span, str]]:
-    """Each sentence of the hits once (headlines left out: they restate, not answer)."""
+def _sentences(hits: Sequence[Hit]) -> list[tuple[int, Hit, Span, str, str]]:
+    """Each sentence of the hits once, with the rank of its hit and the sentence before it
+    in the same passage (headlines left out: they restate, not answer)."""
     seen: set[tuple[str, int]] = set()
     found = []
-    for hit in hits:
+    for rank, hit in enumerate(hits):
+        before = ""
         for span in hit.passage.sentences:
             text = sentence_text(hit.passage, span)
             if (hit.passage.article_id, span.start) not in seen and text != hit.title:
                 seen.add((hit.passage.article_id, span.start))
-                found.append((hit, span, text))
+                found.append((rank, hit, span, text, before))
+            before = text
     return found
 
 
 def _similarities(
-    query: str, texts: Sequence[str], embedder: Embedder
-) -> tuple[list[float], list[float]]:
-    """Cosine of the query with each text, and with each text's best clause window."""
+    query: str, texts: Sequence[str], contexts: Sequence[str], embedder: Embedder
+) -> tuple[list[float], list[float], list[float]]:
+    """Cosine of the query with each text, with its best clause window, and with the text
+    read after the sentence before it (which resolves "he", "it", "the deal")."""
     windows = [clauses(text) for text in texts]
     flat = [w for group in windows for w in group]
-    vectors: Vectors = embedder.embed([query, *texts, *flat])
-    whole = vectors[1 : 1 + len(texts)] @ vectors[0]
-    parts = vectors[1 + len(texts) :] @ vectors[0]
+    paired = [f"{before} {text}" for before, text in zip(contexts, texts, strict=True) if before]
+    vectors: Vectors = embedder.embed([query, *texts, *flat, *paired])
+    n, m = len(texts), len(flat)
+    whole = vectors[1 : 1 + n] @ vectors[0]
+    parts = vectors[1 + n : 1 + n + m] @ vectors[0]
+    joined = iter(vectors[1 + n + m :] @ vectors[0])
     bounds = np.cumsum([0, *(len(g) for g in windows)])
     best = [float(parts[a:b].max()) for a, b in pairwise(bounds)]
-    return [float(v) for v in whole], best
+    context = [
+        max(float(w), float(next(joined))) if before else float(w)
+        for w, before in zip(whole, contexts, strict=True)
+    ]
+    return [float(v) for v in whole], best, context
+
+
+def question_keywords(question: str, query: str) -> dict[str, float]:
+    """The question's weighted keywords; a follow-up's earlier turns (in ``query``) count
+    at half weight for words the question itself does not have."""
+    weight = keywords(question)
+    for key, value in keywords(query).items():
+        weight.setdefault(key, value / 2)
+    return weight
+
+
+def answer_phrases(question: str, texts: Sequence[str]) -> list[set[str]] | None:
+    """For each text, the phrases of the kind the question asks for that it does not name
+    (folded); None when the question asks for no such kind."""
+    kind = question_type(question)
+    if kind is None:
+        return None
+    if kind not in ENTITY_LABELS:
+        return [{"-"} if has_answer_type(t, kind, question) else set() for t in texts]
+    spans = phrases_of(texts, kind)
+    return [
+        {fold(t[a:b]) for a, b in found if not names(t[a:b], question)}
+        for t, found in zip(texts, spans, strict=True)
+    ]
 
 
 def candidates(
@@ -192,27 +192,49 @@ def candidates(
 ) -> list[Candidate]:
     """Every sentence of ``hits`` with its features (see ``FEATURES``).
 
-    ``query`` is what was searched for (the question, with earlier turns for a follow-up);
-    word overlap is measured against the question itself when it has content words.
+    ``query`` is what was searched for (the question, with earlier turns for a follow-up).
+    ``type_miss``: the question asks for a kind of thing (a number, a person, ...) and the
+    sentence holds none that the question does not already name. ``support``: the share of
+    the retrieved articles that mention the sentence's best such phrase, since the answer to
+    a news question is usually repeated across reports.
     """
     found = _sentences(hits)
     if not found:
         return []
-    dense, best_clause = _similarities(query, [text for _, _, text in found], embedder)
-    weight = keywords(question) or keywords(query)
+    texts = [text for _, _, _, text, _ in found]
+    dense, best_clause, context = _similarities(
+        query, texts, [before for *_, before in found], embedder
+    )
+    weight = question_keywords(question, query)
     total = sum(weight.values()) or 1.0
-    kind = question_type(question)
+    things = answer_phrases(question, texts)
+    articles = len({hit.passage.article_id for _, hit, *_ in found})
+    mentions: dict[str, set[str]] = {}
+    for group, (_, hit, *_) in zip(things or [], found, strict=False):
+        for thing in group:
+            mentions.setdefault(thing, set()).add(hit.passage.article_id)
     in_passage = {h.passage.id: set(keywords(h.passage.text)) for h in hits}
+
+    def share(present: set[str]) -> float:
+        return sum(w for t, w in weight.items() if t in present) / total
+
     result = []
-    for (hit, span, text), sim, clause in zip(found, dense, best_clause, strict=True):
+    for n, ((rank, hit, span, text, before), sim, clause, ctx) in enumerate(
+        zip(found, dense, best_clause, context, strict=True)
+    ):
         present = set(keywords(text))
-        matched = kind is not None and has_answer_type(text, kind, question)
+        mine = things[n] if things is not None else set()
         features = (
             sim,
             clause,
-            sum(w for t, w in weight.items() if t in present) / total,
-            sum(w for t, w in weight.items() if t not in in_passage[hit.passage.id]) / total,
-            1.0 if kind is not None and not matched else 0.0,
+            ctx,
+            hit.similarity,
+            share(present),
+            share(present | set(keywords(before))),
+            1.0 - share(in_passage[hit.passage.id]),
+            1.0 if things is not None and not mine else 0.0,
+            max((len(mentions[t]) for t in mine), default=0) / articles,
+            1.0 / (1 + rank),
         )
         result.append(Candidate(hit, span, text, features))
     return result

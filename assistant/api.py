@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from threading import Lock
 from typing import Any
@@ -11,9 +11,10 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
 from assistant import answerer as answering
+from assistant import short
 from assistant.chunking import chunk
 from assistant.config import Settings, load_settings
-from assistant.embedding import Embedder, SentenceTransformerEmbedder
+from assistant.embedding import CachedEmbedder, Embedder, SentenceTransformerEmbedder
 from assistant.errors import ArticleNotFoundError, IndexMissingError, InputError
 from assistant.index import Index, Manifest
 from assistant.ingest import Parsed, collect, parse, read_file
@@ -91,6 +92,7 @@ class Assistant:
         self.embedder = embedder or SentenceTransformerEmbedder(
             batch_size=self.settings.embed_batch_size
         )
+        self._sentences = CachedEmbedder(self.embedder)
         self.calibration = calibration or answering.default_calibration()
         manifest = Manifest(
             model=self.embedder.name,
@@ -300,7 +302,7 @@ class Assistant:
 
     def _answer(self, state: dict[str, Any]) -> Answer:
         hits: list[Hit] = state["hits"]
-        found = answering.candidates(state["question"], state["query"], hits, self.embedder)
+        found = answering.candidates(state["question"], state["query"], hits, self._sentences)
         probabilities = answering.score(found, self.calibration)
         texts: dict[str, str | None] = {}
 
@@ -310,13 +312,16 @@ class Assistant:
                 texts[article_id] = article.text if article else None
             return texts[article_id]
 
-        return answering.compose(
+        reply = answering.compose(
             state["question"],
             list(zip(found, probabilities, strict=True)),
             self.calibration,
             article_text,
             related=hits,
         )
+        if reply.abstained:
+            return reply
+        return replace(reply, short=short.find(state["question"], reply.citations, article_text))
 
 
 _SHARED: dict[str, Assistant] = {}

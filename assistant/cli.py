@@ -96,9 +96,16 @@ def ask(
     if as_json:
         typer.echo(json.dumps(reply.to_dict(), ensure_ascii=False, indent=2))
         return
+    short = reply.short
+    if short:
+        typer.echo(f"Short answer: {short.text} [{short.marker}]\n")
     typer.echo(reply.text)
     for c in reply.citations:
-        typer.echo(f"\n[{c.marker}] {c.title}\n    “{c.quote}”")
+        quote = c.quote
+        if short and short.marker == c.marker:
+            a, b = short.start - c.start, short.end - c.start
+            quote = quote[:a] + typer.style(quote[a:b], bold=True, underline=True) + quote[b:]
+        typer.echo(f"\n[{c.marker}] {c.title}\n    “{quote}”")
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from threading import Lock
@@ -84,3 +85,45 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+class CachedEmbedder:
+    """An embedder that remembers the vectors of the last ``size`` texts it embedded.
+
+    The answerer embeds the sentences of the passages it reads; on an index that answers
+    many questions from the same articles those sentences come back, and their vectors
+    need not be computed twice.
+    """
+
+    def __init__(self, inner: Embedder, size: int = 20_000) -> None:
+        self.inner = inner
+        self._size = size
+        self._vectors: OrderedDict[str, Vectors] = OrderedDict()
+        self._lock = Lock()
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        """Unit-length embeddings of ``texts``, one row each; only unseen texts are encoded."""
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for text in known:
+                self._vectors.move_to_end(text)
+        new = list(dict.fromkeys(t for t in texts if t not in known))
+        if new:
+            fresh = self.inner.embed(new)
+            with self._lock:
+                for text, vector in zip(new, fresh, strict=True):
+                    known[text] = vector
+                    self._vectors[text] = vector
+                while len(self._vectors) > self._size:
+                    self._vectors.popitem(last=False)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([known[t] for t in texts]).astype(np.float32, copy=False)

@@ -84,12 +84,27 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Short:
+    """The short answer (a number, date, person, place, ...) inside one citation.
+
+    ``text == article(article_id of citation marker).text[start:end]``.
+    """
+
+    text: str
+    marker: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Answer:
     """A reply to a question.
 
     ``text`` carries ``[n]`` markers that each name one of ``citations``. When
     ``abstained`` is true the articles do not answer the question, ``citations`` is empty
     and ``related`` may hold the nearest passages, which are not support for anything.
+    ``short`` is the phrase asked for (a number, a date, a name, ...) when the question
+    asks for one and a cited sentence holds it.
     """
 
     question: str
@@ -98,6 +113,7 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     related: tuple[Hit, ...] = ()
     confidence: float = 0.0
+    short: Short | None = None
 
     def to_dict(self) -> dict[str, object]:
         """The reply as plain JSON-ready data (the CLI's ``--json`` shape)."""
@@ -115,6 +131,16 @@ class Answer:
                 }
                 for c in self.citations
             ],
+            "short": (
+                None
+                if self.short is None
+                else {
+                    "text": self.short.text,
+                    "marker": self.short.marker,
+                    "start": self.short.start,
+                    "end": self.short.end,
+                }
+            ),
         }
 
 

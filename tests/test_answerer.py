@@ -21,6 +21,7 @@ from assistant.answerer import (
     default_calibration,
     has_answer_type,
     keywords,
+    question_keywords,
     question_type,
     score,
 )
@@ -39,7 +40,11 @@ ARTICLE = Article(article_id(TEXT), "Bridge approved", TEXT)
 PASSAGES = chunk(ARTICLE, 4000)
 HIT = Hit(PASSAGES[0], similarity=0.5, score=0.03, title=ARTICLE.title)
 # Weights that make the answer depend on one feature, for scripted scoring.
-ONLY_DENSE = Calibration(weights=(10.0, 0.0, 0.0, 0.0, 0.0), bias=-5.0, threshold=0.5)
+ONLY_DENSE = Calibration(weights=(10.0,) + (0.0,) * (len(FEATURES) - 1), bias=-5.0, threshold=0.5)
+
+
+def features(dense: float) -> tuple[float, ...]:
+    return (dense,) + (0.0,) * (len(FEATURES) - 1)
 
 
 def article_text(aid: str) -> str | None:
@@ -58,10 +63,16 @@ def candidate(sentence: str, hit: Hit = HIT) -> Candidate:
         ("What did Russia propose on ceasefire length?", "duration"),
         ("How many soldiers' remains will be exchanged?", "number"),
         ("When did the talks start?", "date"),
-        ("Who leads the Russian delegation?", "person"),
+        ("Who leads the Russian delegation?", "agent"),
         ("Where were the talks held?", "place"),
         ("Why did the talks stall?", "reason"),
         ("What does he demand?", None),
+        ("Which city hosted the negotiations?", "place"),
+        ("How long would it last?", "duration"),
+        ("Which company announced layoffs this week?", "organisation"),
+        ("He plays for which team?", "organisation"),
+        ("Which former pope was laid to rest?", "person"),
+        ("What did Putin say after the last round?", None),
     ],
 )
 def test_question_type(question: str, kind: str | None) -> None:
@@ -93,7 +104,7 @@ def test_bundled_calibration_loads_and_matches_the_features() -> None:
     calibration = default_calibration()
     assert len(calibration.weights) == len(FEATURES)
     assert 0.0 < calibration.threshold < 1.0
-    assert 0.0 < calibration.probability([0.5, 0.5, 0.5, 0.0, 0.0]) < 1.0
+    assert 0.0 < calibration.probability([0.5] * len(FEATURES)) < 1.0
 
 
 def test_calibration_loads_from_a_file(tmp_path: Path) -> None:
@@ -106,8 +117,8 @@ def test_calibration_loads_from_a_file(tmp_path: Path) -> None:
 
 
 def test_score_matches_the_probability_of_each_candidate() -> None:
-    low = Candidate(HIT, Span(0, 1), "x", (0.1, 0.0, 0.0, 0.0, 0.0))
-    high = Candidate(HIT, Span(0, 1), "x", (0.9, 0.0, 0.0, 0.0, 0.0))
+    low = Candidate(HIT, Span(0, 1), "x", features(0.1))
+    high = Candidate(HIT, Span(0, 1), "x", features(0.9))
     probabilities = score([low, high], ONLY_DENSE)
     assert probabilities == pytest.approx(
         [ONLY_DENSE.probability(low.features), ONLY_DENSE.probability(high.features)]
@@ -123,6 +134,38 @@ def test_candidates_are_every_sentence_once_without_the_title(fake_embedder: Emb
         assert TEXT[c.span.start : c.span.end] == c.text
         assert len(c.features) == len(FEATURES)
     assert candidates("q", "q", [], fake_embedder) == []
+
+
+def test_candidate_features_name_the_passage_and_its_rank(fake_embedder: Embedder) -> None:
+    second = replace(HIT, passage=replace(PASSAGES[0], index=3), similarity=0.25)
+    found = candidates("When will construction start?", "q", [HIT, second], fake_embedder)
+    by_name = [dict(zip(FEATURES, c.features, strict=True)) for c in found]
+    assert {f["passage"] for f in by_name} == {0.5}
+    assert {f["rank"] for f in by_name} == {1.0}
+
+
+def test_support_counts_the_articles_that_repeat_an_answer(fake_embedder: Embedder) -> None:
+    def hit(text: str) -> Hit:
+        article = Article(article_id(text), "Cup final", text)
+        return Hit(chunk(article, 4000)[0], similarity=0.5, score=0.03, title="Cup final")
+
+    hits = [
+        hit("Cup final\nThe cup went to Bristol Rovers after extra time."),
+        hit("Final\nBristol Rovers lifted the cup in front of 40,000 fans."),
+        hit("Report\nUnited had won the cup last year."),
+    ]
+    found = candidates("Which team won the cup?", "q", hits, fake_embedder)
+    support = {c.text: dict(zip(FEATURES, c.features, strict=True))["support"] for c in found}
+    assert support["The cup went to Bristol Rovers after extra time."] == pytest.approx(2 / 3)
+    assert support["United had won the cup last year."] == pytest.approx(1 / 3)
+
+
+def test_follow_up_keywords_weigh_the_earlier_turn_at_half() -> None:
+    weights = question_keywords(
+        "How long would it last?", "What truce did Moscow offer? How long would it last?"
+    )
+    assert weights["moscow"] == pytest.approx(keywords("Moscow")["moscow"] / 2)
+    assert weights["long"] == keywords("How long would it last?")["long"]
 
 
 def test_compose_cites_the_best_sentences_in_article_order() -> None:

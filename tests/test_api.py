@@ -209,3 +209,57 @@ def test_one_call_answer_function(bundled_index: Path) -> None:
         history=[{"role": "user", "content": "Who leads the Russian delegation?"}],
     )
     assert "sanctions" in follow.text or "Medinsky" in follow.text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Where were the talks held?", "Istanbul"),
+        ("Which city hosted the negotiations?", "Istanbul"),
+        ("How many days would Russia's truce last?", "two to three days"),
+        ("What truce did Moscow offer?", "two to three days"),
+        ("When did the two sides convene?", "June 2"),
+    ],
+)
+def test_paraphrased_questions_are_answered(
+    bundled_assistant: Assistant, question: str, expected: str
+) -> None:
+    reply = bundled_assistant.ask(question)
+    assert not reply.abstained, reply
+    assert expected in reply.text
+    check_citations(bundled_assistant, reply)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "short"),
+    [
+        ("How long would the truce last?", "two to three days"),
+        ("Which city hosted the negotiations?", "Istanbul"),
+        ("Who leads the Russian delegation?", "Vladimir Medinsky"),
+    ],
+)
+def test_short_answer_lies_inside_its_citation(
+    bundled_assistant: Assistant, question: str, short: str
+) -> None:
+    reply = bundled_assistant.ask(question)
+    assert reply.short is not None, reply
+    assert reply.short.text == short
+    cited = {c.marker: c for c in reply.citations}[reply.short.marker]
+    article = bundled_assistant.article(cited.article_id)
+    assert article.text[reply.short.start : reply.short.end] == short
+    assert cited.start <= reply.short.start < reply.short.end <= cited.end
+    assert reply.to_dict()["short"] == {
+        "text": short,
+        "marker": reply.short.marker,
+        "start": reply.short.start,
+        "end": reply.short.end,
+    }
+
+
+@pytest.mark.slow
+def test_no_short_answer_for_a_question_that_wants_none(bundled_assistant: Assistant) -> None:
+    reply = bundled_assistant.ask("What does Ukraine demand before a ceasefire?")
+    assert reply.short is None
+    assert reply.to_dict()["short"] is None

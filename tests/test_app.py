@@ -91,7 +91,8 @@ def html_of(block: Block) -> str:
 
 def quotes(block: Block) -> list[str]:
     """The highlighted (cited) sentences in ``block``, unescaped."""
-    return [html.unescape(q) for q in re.findall(r"<mark>(.*?)</mark>", html_of(block), re.S)]
+    found = re.findall(r"<mark>(.*?)</mark>", unshort(html_of(block)), re.S)
+    return [html.unescape(q) for q in found]
 
 
 def articles_html(page: AppTest) -> str:
@@ -105,8 +106,13 @@ def plain(markdown: str) -> str:
 
 
 def marked(sentence: str) -> str:
-    """How a highlighted quote appears in the page's HTML."""
+    """How a highlighted quote appears in the page's HTML (short answer emphasis removed)."""
     return f"<mark>{html.escape(sentence)}</mark>"
+
+
+def unshort(markup: str) -> str:
+    """``markup`` without the emphasis that sets a short answer apart inside its quote."""
+    return re.sub(r'<strong class="short">(.*?)</strong>', r"\1", markup, flags=re.S)
 
 
 def upload(page: AppTest, *files: tuple[str, bytes, str]) -> str:
@@ -125,7 +131,9 @@ def test_answer_shows_its_cited_sentence_highlighted_with_the_article(chat: AppT
     assert reply.name == "assistant"
     assert "two to three days" in body
     assert '<sup class="cite">[1]</sup>' in body
-    assert marked(CEASEFIRE) in body
+    assert marked(CEASEFIRE) in unshort(body)
+    assert '<div class="short-answer">two to three days<sup class="cite">[1]</sup></div>' in body
+    assert '<strong class="short">two to three days</strong>' in body
     assert "Ukrainian and Russian Delegations Meet in Istanbul" in body
     assert "ukraine-russia-istanbul-talks.txt" in body  # the source line names the file
     assert [e.label for e in reply.expander] == ["Sources (1)"]
@@ -174,7 +182,7 @@ def test_reloading_the_page_brings_back_the_conversation_with_its_sources(
     reloaded.run()
 
     assert [m.name for m in reloaded.chat_message] == ["user", "assistant"]
-    assert marked(CEASEFIRE) in html_of(reloaded.chat_message[1])
+    assert marked(CEASEFIRE) in unshort(html_of(reloaded.chat_message[1]))
     assert not start(news_index, monkeypatch).chat_message  # a new visit starts afresh
 
 
@@ -189,7 +197,7 @@ def test_example_question_is_asked_when_clicked_and_clear_empties_the_chat(
     next(b for b in examples if "ceasefire" in b.label).click().run()
 
     assert [m.name for m in chat.chat_message] == ["user", "assistant"]
-    assert marked(CEASEFIRE) in html_of(chat.chat_message[1])
+    assert marked(CEASEFIRE) in unshort(html_of(chat.chat_message[1]))
     assert not [b for b in chat.main.button if b.key and b.key.startswith("example-")]
 
     chat.button(key="clear").click().run()
@@ -317,6 +325,15 @@ def test_source_html_escapes_article_markup_and_marks_only_the_quote() -> None:
     assert "&lt;script&gt;a()&lt;/script&gt;" in rendered
     assert "<mark>q &amp; &lt;q&gt;</mark>" in rendered
     assert rendered.count("<mark>") == 1
+
+
+def test_source_html_sets_the_short_answer_apart_inside_the_quote() -> None:
+    app = load_app()
+    source = app.Source(1, "T", "m", "", "It lasts <two> days.", "", (9, 14))
+
+    rendered = app.source_html(source)
+
+    assert '<mark>It lasts <strong class="short">&lt;two&gt;</strong> days.</mark>' in rendered
 
 
 def test_history_leaves_out_errors_and_the_questions_that_got_them() -> None:

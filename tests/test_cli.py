@@ -47,8 +47,8 @@ def test_ask_json_shape(index: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"text", "abstained", "citations"}
-    assert data["abstained"] is True and data["citations"] == []
+    assert set(data) == {"text", "abstained", "citations", "short"}
+    assert data["abstained"] is True and data["citations"] == [] and data["short"] is None
 
 
 @pytest.mark.slow
@@ -63,6 +63,16 @@ def test_ask_json_citations_point_into_article(index: Path) -> None:
         assert set(c) == {"marker", "article_id", "title", "start", "end", "quote"}
         assert f"[{c['marker']}]" in data["text"]
         assert text[c["start"] : c["end"]] == c["quote"]
+    short = data["short"]
+    assert short["text"] == "Vladimir Medinsky"
+    assert text[short["start"] : short["end"]] == short["text"]
+
+
+@pytest.mark.slow
+def test_ask_prints_the_short_answer_first(index: Path) -> None:
+    result = runner.invoke(app, ["ask", "How long would the truce last?", "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Short answer: two to three days [1]\n")
 
 
 @pytest.mark.slow

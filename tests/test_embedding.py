@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 
-from assistant.embedding import Embedder, SentenceTransformerEmbedder, packaged_model_path
+from assistant.embedding import (
+    CachedEmbedder,
+    Embedder,
+    SentenceTransformerEmbedder,
+    Vectors,
+    packaged_model_path,
+)
 
 
 def test_fake_embedder_meets_the_protocol(fake_embedder: Embedder) -> None:
@@ -52,3 +60,32 @@ def test_real_model_gives_unit_vectors_closer_for_related_texts(
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2]) + 0.2
     assert np.allclose(real_embedder.embed(texts[:1])[0], vectors[0], atol=1e-5)
+
+
+class CountingEmbedder:
+    """Counts the texts it is asked to encode."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.encoded: list[str] = []
+        self.name = inner.name
+        self.dimension = inner.dimension
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        self.encoded.extend(texts)
+        return self.inner.embed(texts)
+
+
+def test_cached_embedder_encodes_each_text_once_and_keeps_order(fake_embedder: Embedder) -> None:
+    counting = CountingEmbedder(fake_embedder)
+    cached = CachedEmbedder(counting, size=3)
+    first = cached.embed(["a", "b", "a"])
+    assert counting.encoded == ["a", "b"]
+    np.testing.assert_allclose(first, fake_embedder.embed(["a", "b", "a"]))
+    again = cached.embed(["b", "c"])
+    assert counting.encoded == ["a", "b", "c"]
+    np.testing.assert_allclose(again, fake_embedder.embed(["b", "c"]))
+    cached.embed(["d"])  # the least recently used, "a", is forgotten
+    cached.embed(["a"])
+    assert counting.encoded == ["a", "b", "c", "d", "a"]
+    assert cached.embed([]).shape == (0, fake_embedder.dimension)

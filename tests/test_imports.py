@@ -29,6 +29,7 @@ EXPECTED_ALL = [
     "Metrics",
     "Passage",
     "Settings",
+    "Short",
     "answer",
     "diff_baseline",
     "evaluate",

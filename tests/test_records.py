@@ -16,6 +16,7 @@ from assistant.records import (
     IndexStats,
     IngestReport,
     Passage,
+    Short,
     Span,
 )
 
@@ -71,7 +72,10 @@ def test_answer_to_dict_is_json_ready_with_every_citation_field() -> None:
                 "quote": "A quoted sentence.",
             }
         ],
+        "short": None,
     }
+    shortened = dataclasses.replace(answer, short=Short("quoted", 1, 7, 13)).to_dict()
+    assert shortened["short"] == {"text": "quoted", "marker": 1, "start": 7, "end": 13}
 
 
 def test_abstained_answer_defaults_to_no_citations() -> None:

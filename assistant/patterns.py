@@ -1,0 +1,108 @@
+"""What a question asks for (a number, a date, a person, ...) and patterns for such things."""
+
+from __future__ import annotations
+
+import re
+
+_NUMBER = (
+    r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"fifteen|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozens?|"
+    r"half)\b"
+)
+_UNIT = r"(?:second|minute|hour|day|night|week|month|year|decade|centur(?:y|ie))s?"
+_MONTH = (
+    r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b"
+)
+ANSWER_PATTERNS: dict[str, re.Pattern[str]] = {
+    "number": re.compile(_NUMBER, re.I),
+    "duration": re.compile(rf"(?:{_NUMBER})(?:\s+(?:to|or|-)\s+(?:{_NUMBER}))?\s+{_UNIT}", re.I),
+    "date": re.compile(
+        rf"{_MONTH}|\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b(?:monday|tuesday|wednesday|thursday|"
+        r"friday|saturday|sunday|yesterday|today|tomorrow|weekend)\b|\bcentury\b",
+        re.I,
+    ),
+    "person": re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)+"),
+    "place": re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*"),
+    "organisation": re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w’'&-]+(?:\s+[A-Z][\w’'&-]+)*"),
+    "reason": re.compile(
+        r"\b(?:because|due to|in order to|so that|as a result|since|to (?:\w+ ){0,2}\w+)\b", re.I
+    ),
+}
+_WHICH = r"\b(?:what|which)\s+(?:(?!of\b)[\w.’'-]+\s+){0,2}?"
+_PERSON_NOUN = (
+    r"(?:person|man|woman|player|actor|actress|singer|rapper|president|leader|official|"
+    r"senator|minister|ceo|founder|author|artist|judge|candidate|governor|lawmaker|star|"
+    r"coach|pope|king|queen|prince|princess|director|chief|negotiator|spokes(?:man|woman))s?"
+)
+_PLACE_NOUN = (
+    r"(?:country|countries|city|cities|state|states|place|region|nation|town|island|"
+    r"continent|capital|county|province|venue|location)"
+)
+_ORG_NOUN = (
+    r"(?:company|companies|team|organi[sz]ation|group|party|agency|network|brand|firm|bank|"
+    r"airline|retailer|chain|university|school|band|league|club|outlet|newspaper|automaker|"
+    r"carrier|giant|maker|startup|government|department|court)s?"
+)
+QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "duration",
+        re.compile(
+            rf"\bhow long\b|\bhow many {_UNIT}\b|\blength\b|\bduration\b|\blasting\b|\blast\s*\?",
+            re.I,
+        ),
+    ),
+    (
+        "number",
+        re.compile(
+            r"\bhow (?:many|much|old|far|big|large|high|tall)\b|\bby how much\b|"
+            r"\bwhat (?:number|percentage|percent|share|amount|age|price|cost|sum)\b",
+            re.I,
+        ),
+    ),
+    (
+        "date",
+        re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|day|month|time)\b", re.I),
+    ),
+    ("person", re.compile(rf"{_WHICH}{_PERSON_NOUN}\b", re.I)),
+    ("agent", re.compile(r"\bwho(?:m|se)?\b", re.I)),
+    ("place", re.compile(rf"\bwhere\b|{_WHICH}{_PLACE_NOUN}\b", re.I)),
+    ("organisation", re.compile(rf"{_WHICH}{_ORG_NOUN}\b", re.I)),
+    ("reason", re.compile(r"\bwhy\b", re.I)),
+)
+
+
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
+
+
+def question_type(question: str) -> str | None:
+    """The kind of thing the question asks for (number, date, person, ...), if any.
+
+    Only the question's last sentence is read (a quiz question often sets the scene first),
+    and the earliest question phrase in it decides: in "Which state is represented by X,
+    whose bid ...", "which state" asks, "whose" does not.
+    """
+    parts = _SENTENCE_BREAK.split(question.strip())
+    asked = next((p for p in reversed(parts) if "?" in p), parts[-1])
+    found = [(m.start(), n) for n, (_, p) in enumerate(QUESTION_TYPES) if (m := p.search(asked))]
+    return QUESTION_TYPES[min(found)[1]][0] if found else None
+
+
+def has_answer_type(sentence: str, kind: str, question: str) -> bool:
+    """Whether ``sentence`` holds a thing of ``kind`` that the question does not name."""
+    asked = question.lower()
+    return any(m.group().lower() not in asked for m in ANSWER_PATTERNS[kind].finditer(sentence))
+
+
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+def fold(text: str) -> str:
+    """``text`` lower-cased with punctuation as single spaces, for comparing phrases."""
+    return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())
+
+
+def names(phrase: str, question: str) -> bool:
+    """Whether ``question`` already names ``phrase`` (whole words, case and punctuation folded)."""
+    folded = fold(phrase)
+    return not folded or f" {folded} " in f" {fold(question)} "

@@ -1,0 +1,54 @@
+"""The short answer inside a cited sentence: the number, date, person, place or organisation
+the question asks for (found by ``entities``), with its offsets in the article."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from assistant.answerer import keywords
+from assistant.entities import ENTITY_LABELS, phrases
+from assistant.patterns import names, question_type
+from assistant.records import Citation, Short
+from assistant.retrieve import stem
+
+_WORD = re.compile(r"[\w’'-]+")
+
+
+def _closest(sentence: str, spans: Sequence[tuple[int, int]], question: str) -> tuple[int, int]:
+    """The span nearest to the words the sentence shares with the question."""
+    wanted = set(keywords(question))
+    anchors = [m.start() for m in _WORD.finditer(sentence) if stem(m.group().lower()) in wanted]
+    if not anchors:
+        return spans[0]
+    return min(spans, key=lambda s: min(min(abs(a - s[0]), abs(a - s[1])) for a in anchors))
+
+
+def find(
+    question: str,
+    citations: Sequence[Citation],
+    article_text: Callable[[str], str | None],
+) -> Short | None:
+    """The short answer to ``question`` in the first citation that holds one, or None.
+
+    None when the question does not ask for a number, date, duration, person, place or
+    organisation, or no cited sentence holds one that the question does not already name.
+    """
+    kind = question_type(question)
+    if kind not in ENTITY_LABELS:
+        return None
+    for citation in citations:
+        spans = [
+            (a, b)
+            for a, b in phrases(citation.quote, kind)
+            if not names(citation.quote[a:b], question)
+        ]
+        if not spans:
+            continue
+        a, b = _closest(citation.quote, spans, question)
+        start, end = citation.start + a, citation.start + b
+        full = article_text(citation.article_id)
+        text = citation.quote[a:b]
+        if full is not None and full[start:end] == text:
+            return Short(text, citation.marker, start, end)
+    return None

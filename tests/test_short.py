@@ -1,0 +1,76 @@
+"""The short answer inside a citation: the phrase asked for, with verified offsets."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.records import Citation
+from assistant.short import find, phrases
+
+TEXT = (
+    "Talks resume\n"
+    "Delegations from both countries met in Istanbul on June 2 for a second round. "
+    "The Kremlin has proposed a limited ceasefire lasting two to three days. "
+    "Both sides agreed to swap the remains of approximately 6,000 fallen soldiers. "
+    "The Russian team is led by Vladimir Medinsky, an aide to the president. "
+    "The plan was drafted with help from the United Nations."
+)
+
+
+def cite(sentence: str, marker: int = 1) -> Citation:
+    start = TEXT.index(sentence)
+    return Citation(marker, "a1", "Talks resume", start, start + len(sentence), sentence)
+
+
+def article_text(article_id: str) -> str | None:
+    return TEXT if article_id == "a1" else None
+
+
+SENTENCES = [s + "." for s in TEXT.split("\n", 1)[1].split(". ")]
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        ("Where did the delegations meet?", 0, "Istanbul"),
+        ("When did the delegations meet?", 0, "June 2"),
+        ("How long would the truce last?", 1, "two to three days"),
+        ("How many bodies will be handed back?", 2, "approximately 6,000"),
+        ("Who heads the Russian team?", 3, "Vladimir Medinsky"),
+        ("Which organisation helped draft the plan?", 4, "the United Nations"),
+    ],
+)
+def test_short_answer_is_the_phrase_asked_for(question: str, sentence: int, expected: str) -> None:
+    short = find(question, [cite(SENTENCES[sentence].rstrip(".") + ".")], article_text)
+    assert short is not None
+    assert short.text.removeprefix("the ") == expected.removeprefix("the ")
+    assert short.marker == 1
+    assert TEXT[short.start : short.end] == short.text
+
+
+def test_no_short_answer_when_the_question_asks_for_no_such_thing() -> None:
+    assert find("What did the Kremlin propose?", [cite(SENTENCES[1])], article_text) is None
+
+
+def test_no_short_answer_that_the_question_already_names() -> None:
+    sentence = "Delegations from both countries met in Istanbul on June 2 for a second round."
+    assert find("Which city besides Istanbul?", [cite(sentence)], article_text) is None
+
+
+def test_short_answer_comes_from_the_first_citation_that_has_one() -> None:
+    first = cite(SENTENCES[1], marker=1)
+    second = cite(SENTENCES[3], marker=2)
+    short = find("Which official leads the Russian team?", [first, second], article_text)
+    assert short is not None
+    assert short.marker == 2
+    assert short.text == "Vladimir Medinsky"
+
+
+def test_short_answer_is_never_returned_when_offsets_do_not_verify() -> None:
+    assert find("Who leads the Russian team?", [cite(SENTENCES[3])], lambda _: None) is None
+
+
+def test_duration_phrases_are_whole() -> None:
+    sentence = "The Kremlin has proposed a limited ceasefire lasting two to three days."
+    spans = phrases(sentence, "duration")
+    assert [sentence[a:b] for a, b in spans] == ["two to three days"]
