@@ -24,6 +24,7 @@ from wordfreq import zipf_frequency
 from assistant.embedding import Embedder, Vectors
 from assistant.entities import ENTITY_LABELS, phrases_of
 from assistant.patterns import (
+    answer_kind_phrase,
     fold,
     has_answer_type,
     names,
@@ -102,9 +103,13 @@ def keywords(text: str) -> dict[str, float]:
     found: dict[str, float] = {}
     for word in words(text):
         key = stem(word)
-        found[key] = max(found.get(key, 0.0), 8.0 - min(zipf_frequency(word, "en"), 7.5))
+        if key not in _STOP_STEMS:
+            found[key] = max(found.get(key, 0.0), 8.0 - min(zipf_frequency(word, "en"), 7.5))
     return found
 
+
+_STOP_STEMS = frozenset(stem(w) for w in ("do", "be", "have", "say", "get", "make", "go"))
+"""Stems of auxiliary and light verbs ("does", "were") that the stop-word list lets through."""
 
 _CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+|\s+(?=[(—–])")
 
@@ -165,10 +170,15 @@ def _similarities(
 
 def question_keywords(question: str, query: str) -> dict[str, float]:
     """The question's weighted keywords; a follow-up's earlier turns (in ``query``) count
-    at half weight for words the question itself does not have."""
-    weight = keywords(question)
+    at half weight for words the question itself does not have.
+
+    The words that say what kind of answer is wanted ("which city", "how long ... last")
+    are left out: they describe the answer, and the sentence that gives it rarely has them.
+    """
+    weight = keywords(answer_kind_phrase(question, remove=True))
     for key, value in keywords(query).items():
-        weight.setdefault(key, value / 2)
+        if key not in keywords(answer_kind_phrase(question)):
+            weight.setdefault(key, value / 2)
     return weight
 
 
@@ -195,8 +205,8 @@ def candidates(
     ``query`` is what was searched for (the question, with earlier turns for a follow-up).
     ``type_miss``: the question asks for a kind of thing (a number, a person, ...) and the
     sentence holds none that the question does not already name. ``support``: the share of
-    the retrieved articles that mention the sentence's best such phrase, since the answer to
-    a news question is usually repeated across reports.
+    the candidate sentences that mention the sentence's best such phrase, since the answer
+    to a news question is usually repeated across reports.
     """
     found = _sentences(hits)
     if not found:
@@ -208,11 +218,10 @@ def candidates(
     weight = question_keywords(question, query)
     total = sum(weight.values()) or 1.0
     things = answer_phrases(question, texts)
-    articles = len({hit.passage.article_id for _, hit, *_ in found})
-    mentions: dict[str, set[str]] = {}
-    for group, (_, hit, *_) in zip(things or [], found, strict=False):
+    mentions: dict[str, int] = {}
+    for group in things or []:
         for thing in group:
-            mentions.setdefault(thing, set()).add(hit.passage.article_id)
+            mentions[thing] = mentions.get(thing, 0) + 1
     in_passage = {h.passage.id: set(keywords(h.passage.text)) for h in hits}
 
     def share(present: set[str]) -> float:
@@ -233,7 +242,7 @@ def candidates(
             share(present | set(keywords(before))),
             1.0 - share(in_passage[hit.passage.id]),
             1.0 if things is not None and not mine else 0.0,
-            max((len(mentions[t]) for t in mine), default=0) / articles,
+            max((mentions[t] for t in mine), default=0) / len(texts),
             1.0 / (1 + rank),
         )
         result.append(Candidate(hit, span, text, features))

@@ -88,6 +88,19 @@ def question_type(question: str) -> str | None:
     return QUESTION_TYPES[min(found)[1]][0] if found else None
 
 
+def answer_kind_phrase(question: str, remove: bool = False) -> str:
+    """The words of ``question`` that ask for a kind of answer ("which city", "how long",
+    "last?"), or with ``remove`` the question without them."""
+    spans = [m.span() for _, p in QUESTION_TYPES for m in p.finditer(question)]
+    if remove:
+        kept, end = [], 0
+        for a, b in sorted(spans):
+            kept.append(question[end:a] if a >= end else "")
+            end = max(end, b)
+        return " ".join([*kept, question[end:]])
+    return " ".join(question[a:b] for a, b in spans)
+
+
 def has_answer_type(sentence: str, kind: str, question: str) -> bool:
     """Whether ``sentence`` holds a thing of ``kind`` that the question does not name."""
     asked = question.lower()

@@ -15,8 +15,18 @@ from assistant.retrieve import stem
 _WORD = re.compile(r"[\w’'-]+")
 
 
-def _closest(sentence: str, spans: Sequence[tuple[int, int]], question: str) -> tuple[int, int]:
-    """The span nearest to the words the sentence shares with the question."""
+_PREPOSITION = re.compile(r"\b(?:in|at|on|near|from|since|until|by|during)\s+(?:the\s+)?$", re.I)
+"""A place or a date is usually introduced by a preposition ("met in Istanbul on June 2")."""
+
+
+def _closest(
+    sentence: str, spans: Sequence[tuple[int, int]], question: str, kind: str
+) -> tuple[int, int]:
+    """The span most likely to answer: for a place or date one a preposition introduces,
+    then the one nearest to the words the sentence shares with the question."""
+    if kind in ("place", "date"):
+        introduced = [s for s in spans if _PREPOSITION.search(sentence[: s[0]])]
+        spans = introduced or spans
     wanted = set(keywords(question))
     anchors = [m.start() for m in _WORD.finditer(sentence) if stem(m.group().lower()) in wanted]
     if not anchors:
@@ -45,7 +55,7 @@ def find(
         ]
         if not spans:
             continue
-        a, b = _closest(citation.quote, spans, question)
+        a, b = _closest(citation.quote, spans, question, kind)
         start, end = citation.start + a, citation.start + b
         full = article_text(citation.article_id)
         text = citation.quote[a:b]

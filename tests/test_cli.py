@@ -54,7 +54,7 @@ def test_ask_json_shape(index: Path) -> None:
 @pytest.mark.slow
 def test_ask_json_citations_point_into_article(index: Path) -> None:
     result = runner.invoke(
-        app, ["ask", "Who leads the Russian delegation?", "--json", "--index", str(index)]
+        app, ["ask", "Who leads the Russian negotiating team?", "--json", "--index", str(index)]
     )
     data = json.loads(result.output)
     text = (ARTICLES / "ukraine-russia-istanbul-talks.txt").read_text()
@@ -70,7 +70,8 @@ def test_ask_json_citations_point_into_article(index: Path) -> None:
 
 @pytest.mark.slow
 def test_ask_prints_the_short_answer_first(index: Path) -> None:
-    result = runner.invoke(app, ["ask", "How long would the truce last?", "--index", str(index)])
+    question = "What did Russia propose on ceasefire length?"
+    result = runner.invoke(app, ["ask", question, "--index", str(index)])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Short answer: two to three days [1]\n")
 

@@ -70,6 +70,14 @@ def test_short_answer_is_never_returned_when_offsets_do_not_verify() -> None:
     assert find("Who leads the Russian team?", [cite(SENTENCES[3])], lambda _: None) is None
 
 
+def test_a_place_introduced_by_a_preposition_is_preferred() -> None:
+    sentence = "Delegations from Ukraine and Russia met in Istanbul on June 2."
+    text = f"Talks\n{sentence}"
+    citation = Citation(1, "a2", "Talks", 6, 6 + len(sentence), sentence)
+    short = find("Where did the delegations meet?", [citation], lambda _: text)
+    assert short is not None and short.text == "Istanbul"
+
+
 def test_duration_phrases_are_whole() -> None:
     sentence = "The Kremlin has proposed a limited ceasefire lasting two to three days."
     spans = phrases(sentence, "duration")
