@@ -49,7 +49,7 @@ MAX_CONVERSATIONS = 1000  # kept in memory for reloads
 EXAMPLES: dict[str, tuple[str, ...]] = {
     "ukraine-russia-istanbul-talks": (
         "What did Russia propose on ceasefire length?",
-        "Who leads the Russian delegation?",
+        "Who leads the Russian negotiating team?",
         "How many soldiers' remains will be exchanged?",
     ),
 }

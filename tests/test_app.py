@@ -157,7 +157,7 @@ def test_abstention_looks_different_and_cites_nothing(chat: AppTest) -> None:
 
 @pytest.mark.slow
 def test_follow_up_is_read_with_the_history_and_earlier_citations_stay(chat: AppTest) -> None:
-    first = ask(chat, "Who leads the Russian delegation?")
+    first = ask(chat, "Who leads the Russian negotiating team?")
     assert any(MEDINSKY in q for q in quotes(first))
 
     follow_up = ask(chat, "What does he demand?")
@@ -166,7 +166,7 @@ def test_follow_up_is_read_with_the_history_and_earlier_citations_stay(chat: App
     messages = chat.chat_message
     assert [m.name for m in messages] == ["user", "assistant", "user", "assistant"]
     assert any(MEDINSKY in q for q in quotes(messages[1]))  # the first reply kept its sources
-    assert chat.session_state["turns"][0].text == "Who leads the Russian delegation?"
+    assert chat.session_state["turns"][0].text == "Who leads the Russian negotiating team?"
 
 
 @pytest.mark.slow

@@ -129,7 +129,7 @@ def test_answer_shows_the_cited_sentence_highlighted(page: Page, tmp_path: Path)
 
 
 def test_follow_up_is_answered_about_the_earlier_subject(page: Page) -> None:
-    first = ask(page, "Who leads the Russian delegation?")
+    first = ask(page, "Who leads the Russian negotiating team?")
     expect(first.locator("mark").first).to_contain_text("Vladimir Medinsky")
 
     follow_up = ask(page, "What does he demand?")
