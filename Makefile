@@ -7,18 +7,30 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install test lint typecheck run index bench calibrate browser clean
+.PHONY: install test lint typecheck run index bench calibrate browser clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+# constraints.txt pins every package to the versions CI tested (`make lock` refreshes it).
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt torch==2.13.0
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Resolve pyproject.toml afresh in a scratch venv and pin what it gets.
+lock:
+	rm -rf build/lock-venv
+	$(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/pip install --quiet --upgrade pip
+	build/lock-venv/bin/pip install --quiet torch==2.13.0
+	build/lock-venv/bin/pip install --quiet '.[dev]'
+	echo '# Exact versions CI tested; `make lock` refreshes them from a fresh resolve of pyproject.toml.' > constraints.txt
+	build/lock-venv/bin/pip freeze --exclude-editable | grep -v '^assistant' >> constraints.txt
+	rm -rf build/lock-venv
 
 # Debian's Chromium for the browser tests (Playwright cannot download browsers here).
 browser:
