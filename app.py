@@ -104,8 +104,7 @@ class Turn:
     related: tuple[Source, ...] = ()
     error: bool = False
     seconds: float | None = None
-    short: str | None = None
-    short_marker: int | None = None
+    short: Short | None = None
 
 
 # ---------------------------------------------------------------------------- the assistant
@@ -243,8 +242,7 @@ def reply_turn(bot: Assistant, question: str, history: list[dict[str, str]]) -> 
         sources=() if reply.abstained else sources,
         related=tuple(related_of(h) for h in reply.related) if reply.abstained else (),
         seconds=time.perf_counter() - started,
-        short=reply.short.text if reply.short else None,
-        short_marker=reply.short.marker if reply.short else None,
+        short=reply.short,
     )
 
 
@@ -317,10 +315,11 @@ def source_html(source: Source) -> str:
     )
 
 
-def short_html(text: str, marker: int | None) -> str:
-    """The short answer, above the cited sentences."""
-    cite = f'<sup class="cite">[{marker}]</sup>' if marker else ""
-    return f'<div class="short-answer">{esc(text)}{cite}</div>'
+def short_html(short: Short) -> str:
+    """The short answer, above the cited sentences, with the marker of the quote it is in."""
+    return (
+        f'<div class="short-answer">{esc(short.text)}<sup class="cite">[{short.marker}]</sup></div>'
+    )
 
 
 def answer_html(text: str) -> str:
@@ -381,7 +380,7 @@ def render_turn(turn: Turn) -> None:
                     st.html("".join(source_html(s) for s in turn.related))
         else:
             if turn.short:
-                st.html(short_html(turn.short, turn.short_marker))
+                st.html(short_html(turn.short))
             st.html(answer_html(turn.text))
             if turn.sources:
                 label = f"Sources ({len(turn.sources)})"

@@ -175,9 +175,10 @@ def question_keywords(question: str, query: str) -> dict[str, float]:
     The words that say what kind of answer is wanted ("which city", "how long ... last")
     are left out: they describe the answer, and the sentence that gives it rarely has them.
     """
-    weight = keywords(answer_kind_phrase(question, remove=True))
+    asking = keywords(answer_kind_phrase(question))
+    weight = {k: v for k, v in keywords(question).items() if k not in asking}
     for key, value in keywords(query).items():
-        if key not in keywords(answer_kind_phrase(question)):
+        if key not in asking:
             weight.setdefault(key, value / 2)
     return weight
 

@@ -90,7 +90,7 @@ def ask(bot: Assistant, q: news_data.Question, answerable: bool) -> Outcome:
     started = time.perf_counter()
     reply: Answer = bot.ask(q.question)
     seconds = time.perf_counter() - started
-    short = getattr(reply, "short", None)
+    short = reply.short
     top = bot.retrieve(q.question, k=BASELINE_K) if answerable else []
     return Outcome(
         q.id,

@@ -84,7 +84,8 @@ def test_answer_type_must_be_something_the_question_does_not_name() -> None:
     assert has_answer_type("They exchanged 1,000 prisoners.", "number", question)
     assert not has_answer_type("The 2 sides met.", "number", question)
     assert has_answer_type("It lasts two to three days.", "duration", "How long is it?")
-    assert has_answer_type("Led by Vladimir Medinsky, they met.", "person", "Who leads?")
+    assert has_answer_type("They met because talks stalled.", "reason", "Why did they meet?")
+    assert not has_answer_type("They met on Monday.", "reason", "Why did they meet?")
 
 
 def test_clauses_are_windows_of_two() -> None:
