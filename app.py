@@ -2,6 +2,9 @@
 
 Start it with ``make run`` (``streamlit run app.py``). One ``Assistant`` (model and index) is
 made per process and shared by every browser session; ``ASSISTANT_INDEX_DIR`` chooses the index.
+Each conversation is saved on disk under the ``?chat=`` id in the page's URL
+(``ConversationStore``: one folder per index, ``ASSISTANT_CONVERSATIONS_DIR``), so that URL
+brings it back, sources included, even after the server restarts.
 
 Article text is untrusted. Everything that comes from an article, including answers, which quote
 articles, goes through ``html.escape`` before it reaches the page; only the markup this module
@@ -18,13 +21,14 @@ import re
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
 
 import streamlit as st
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
+from streamlit.delta_generator import DeltaGenerator
 
 from assistant import (
     Answer,
@@ -33,6 +37,7 @@ from assistant import (
     AssistantError,
     Citation,
     ConfigError,
+    ConversationStore,
     FileResult,
     Hit,
     IndexStats,
@@ -43,7 +48,7 @@ from assistant import (
 UPLOAD_TYPES = ("txt", "md", "html", "json", "jsonl")
 CONTEXT_CHARS = 280  # at most this much article text is shown either side of a quote
 MIB = 1024 * 1024  # Streamlit's upload limit is in MiB
-MAX_CONVERSATIONS = 1000  # kept in memory for reloads
+MAX_CONVERSATIONS = 1000  # kept on disk for reloads; saving one more drops the oldest
 # Example prompts for the bundled article, shown on an empty chat while that article is
 # indexed. They are only questions: the answers come from the assistant like any other.
 EXAMPLES: dict[str, tuple[str, ...]] = {
@@ -107,6 +112,9 @@ class Turn:
     short: Short | None = None
 
 
+STORED_TURNS = TypeAdapter(list[Turn])  # a stored conversation's dicts back into turns
+
+
 # ---------------------------------------------------------------------------- the assistant
 
 
@@ -122,10 +130,10 @@ def load_assistant(index_dir: str) -> Assistant:
 
 
 @st.cache_resource
-def conversations() -> OrderedDict[str, list[Turn]]:
-    """Every session's conversation by the id in its URL, so that reloading the page keeps it
-    (with the sources each reply showed). Held in memory until the server stops."""
-    return OrderedDict()
+def conversation_store(root: str, index: str) -> ConversationStore:
+    """The process-wide store of the conversations on ``index`` under ``root``; one per process,
+    so that a folder that cannot be written warns once and what it could not save stays."""
+    return ConversationStore(Path(root), index, keep=MAX_CONVERSATIONS)
 
 
 @st.cache_resource
@@ -144,6 +152,12 @@ def settings() -> Settings:
         raise ConfigError(
             f"Invalid setting {where}: {problem['msg']} - fix ASSISTANT_* or assistant.toml."
         ) from None
+
+
+def conversations() -> ConversationStore:
+    """The stored conversations of the current index (``ASSISTANT_CONVERSATIONS_DIR``)."""
+    place = ConversationStore.for_settings(settings())  # names the folder, reads nothing
+    return conversation_store(str(place.root), place.index)
 
 
 # ---------------------------------------------------------------------------- pure helpers
@@ -343,23 +357,39 @@ def results_html(results: Sequence[FileResult]) -> str:
 # ---------------------------------------------------------------------------- page parts
 
 
+def stored_turns(chat_id: str) -> list[Turn] | None:
+    """The conversation saved under ``chat_id``; None when there is none or it is unreadable."""
+    if not ConversationStore.is_chat_id(chat_id):
+        return None
+    saved = conversations().load(chat_id)
+    if saved is None:
+        return None
+    try:
+        return STORED_TURNS.validate_python(saved)
+    except ValidationError as error:
+        log.warning("Ignoring the stored conversation %s: %s", chat_id, error.errors()[0]["msg"])
+        return None
+
+
+def turns_data(conversation: Sequence[Turn]) -> list[dict[str, Any]]:
+    """``conversation`` as the JSON-able dicts the store keeps."""
+    return [asdict(turn) for turn in conversation]
+
+
 def turns() -> list[Turn]:
     """This session's conversation; a reload of the page's URL brings it back."""
     if "turns" not in st.session_state:
         chat_id = str(st.query_params.get("chat", ""))
-        saved = conversations().get(chat_id)
+        saved = stored_turns(chat_id)
         st.session_state["chat_id"] = chat_id if saved is not None else uuid.uuid4().hex
         st.session_state["turns"] = saved if saved is not None else []
     return st.session_state["turns"]  # type: ignore[no-any-return]
 
 
 def remember_conversation() -> None:
-    """Keep this conversation under the id in the page's URL (the oldest ones are dropped)."""
-    store, chat_id = conversations(), str(st.session_state["chat_id"])
-    store[chat_id] = turns()
-    store.move_to_end(chat_id)
-    while len(store) > MAX_CONVERSATIONS:
-        store.popitem(last=False)
+    """Save this conversation under the id in the page's URL (the oldest ones are dropped)."""
+    chat_id = str(st.session_state["chat_id"])
+    conversations().save(chat_id, turns_data(turns()))
     st.query_params["chat"] = chat_id
 
 
@@ -396,8 +426,23 @@ def ask(question: str) -> None:
 
 
 def clear_conversation() -> None:
-    """Callback of the clear button."""
+    """Callback of the clear button: empties the chat and deletes its stored copy."""
     turns().clear()
+    try:
+        conversations().delete(str(st.session_state["chat_id"]))
+    except AssistantError as error:
+        st.session_state["library_error"] = str(error)
+
+
+def forget_conversations() -> None:
+    """Callback of the forget button: deletes every stored conversation of this index."""
+    turns().clear()
+    try:
+        forgotten = conversations().clear_all()
+    except AssistantError as error:
+        st.session_state["library_error"] = str(error)
+    else:
+        st.session_state["library_notice"] = f"Forgot {plural(forgotten, 'conversation')}."
 
 
 def remove_article(bot: Assistant, article_id: str, title: str) -> None:
@@ -494,6 +539,29 @@ def render_empty(articles: Sequence[Article]) -> None:
             st.button(question, key=f"example-{n}", on_click=ask, args=(question,))
 
 
+def render_chat_controls(slot: DeltaGenerator) -> None:
+    """Clear this conversation, or forget every stored one of this index after a confirmation."""
+    slot.button(
+        "Clear conversation",
+        key="clear",
+        icon=":material/restart_alt:",
+        on_click=clear_conversation,
+        disabled=not turns(),
+        width="stretch",
+    )
+    with slot.popover("Forget all conversations", icon=":material/delete_sweep:", width="stretch"):
+        st.markdown(
+            "Delete every conversation kept for this library, this one included? "
+            "Links to them will open an empty chat."
+        )
+        st.button(
+            "Forget all conversations",
+            key="forget-all",
+            type="primary",
+            on_click=forget_conversations,
+        )
+
+
 def page() -> None:
     """The whole page, drawn on every run."""
     try:
@@ -502,7 +570,7 @@ def page() -> None:
         st.error(md_escape(str(error)), icon=":material/error:")
         st.stop()
     st.html(STYLE)
-    clear_slot = st.sidebar.empty()  # filled last, once this run's question is in the chat
+    chat_slot = st.sidebar.container()  # filled last, once this run's question is in the chat
     articles = render_sidebar(bot)
     st.title("Ask the news")
     st.caption("Answers come only from the indexed articles, each claim cited to its sentence.")
@@ -522,14 +590,7 @@ def page() -> None:
         waiting.empty()
         render_turn(turns()[-1])
         remember_conversation()
-    clear_slot.button(
-        "Clear conversation",
-        key="clear",
-        icon=":material/restart_alt:",
-        on_click=clear_conversation,
-        disabled=not turns(),
-        width="stretch",
-    )
+    render_chat_controls(chat_slot)
 
 
 def main() -> None:

@@ -2,14 +2,18 @@
 
 from assistant.api import Assistant, answer
 from assistant.config import Settings
+from assistant.conversations import ConversationStore
 from assistant.errors import (
     ArticleNotFoundError,
     AssistantError,
     ConfigError,
     GoldSetError,
+    IndexBusyError,
     IndexMismatchError,
     IndexMissingError,
     InputError,
+    ReadOnlyError,
+    StoreError,
 )
 from assistant.evaluate import (
     BaselineDiff,
@@ -28,6 +32,7 @@ from assistant.records import (
     Citation,
     FileResult,
     Hit,
+    IndexCheck,
     IndexStats,
     IngestReport,
     Passage,
@@ -44,11 +49,14 @@ __all__ = [
     "CaseResult",
     "Citation",
     "ConfigError",
+    "ConversationStore",
     "EvalReport",
     "FileResult",
     "GoldCase",
     "GoldSetError",
     "Hit",
+    "IndexBusyError",
+    "IndexCheck",
     "IndexMismatchError",
     "IndexMissingError",
     "IndexStats",
@@ -56,8 +64,10 @@ __all__ = [
     "InputError",
     "Metrics",
     "Passage",
+    "ReadOnlyError",
     "Settings",
     "Short",
+    "StoreError",
     "answer",
     "diff_baseline",
     "evaluate",

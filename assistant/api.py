@@ -24,6 +24,7 @@ from assistant.records import (
     FileResult,
     FileStatus,
     Hit,
+    IndexCheck,
     IndexStats,
     IngestReport,
     Passage,
@@ -105,6 +106,7 @@ class Assistant:
             name=self.settings.collection,
             chroma_url=self.settings.chroma_url,
             create=create,
+            lock_timeout=self.settings.lock_timeout,
         )
         self.retriever = HybridRetriever(
             index=self.index,
@@ -143,7 +145,7 @@ class Assistant:
     def _ingest_parsed(
         self, batches: Iterable[list[Parsed]], total: int, progress: Progress | None
     ) -> IngestReport:
-        with self._write_lock:
+        with self._write_lock, self.index.writing():
             run = _Run(self.index.sources())
             results: list[FileResult] = []
             for done, batch in enumerate(batches, 1):
@@ -226,13 +228,39 @@ class Assistant:
         Raises:
             ArticleNotFoundError: no such article in the index.
         """
-        with self._write_lock:
+        with self._write_lock, self.index.writing():
             self.article(article_id)
             self.index.delete(article_id)
 
     def stats(self) -> IndexStats:
         """How many articles and passages the index holds, and its size on disk."""
         return self.index.stats()
+
+    def check(self, repair: bool = False) -> IndexCheck:
+        """Look for inconsistencies between the passages, the articles and the manifest
+        (left by a crash or a disk failure) and, with ``repair``, fix them.
+
+        Raises:
+            ReadOnlyError: ``repair`` on an index this user cannot write.
+            IndexBusyError: another process kept writing past the timeout.
+        """
+        with self._write_lock:
+            if self.index.read_only:
+                found = self.index.check()
+                if repair:
+                    with self.index.writing():  # raises ReadOnlyError
+                        pass
+                return found
+            with self.index.writing(clean=False):
+                found = self.index.check()
+                if repair and not found.ok:
+                    return self.index.repair(found, self.embedder.embed)
+                return found
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the index may only be read by this user (ask and list work)."""
+        return self.index.read_only
 
     # asking ----------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -133,6 +134,36 @@ def remove(
     typer.echo(f"Removed {article_id}  {title}")
 
 
+@app.command()
+@friendly
+def check(
+    index: IndexOption = None,
+    repair: Annotated[bool, typer.Option("--repair", help="Fix what is found.")] = False,
+) -> None:
+    """Look for inconsistencies a crash or a full disk left in the index; --repair fixes them."""
+    found = open_assistant(index).check(repair=repair)
+    typer.echo(f"{found.articles} articles, {found.passages} passages.")
+    problems = {
+        "passages belong to no listed article": len(found.orphans),
+        "articles miss some of their passages": len(found.incomplete),
+        "passages have a vector that cannot be read": len(found.unreadable),
+        "manifest.json is missing or out of date": int(found.manifest),
+        "write was interrupted and not cleaned up": int(found.interrupted),
+    }
+    for what, n in problems.items():
+        if n:
+            typer.echo(f"  {n} {what}")
+    if found.repaired:
+        typer.echo("Repaired.")
+        for path in found.reingest:
+            typer.echo(f"  ingest again: {path}")
+    elif not found.ok:
+        typer.echo("Run `assistant check --repair` to fix them.")
+        raise typer.Exit(1)
+    else:
+        typer.echo("No problems found.")
+
+
 @app.command("eval")
 @friendly
 def eval_command(
@@ -169,4 +200,8 @@ def eval_command(
 
 def main() -> None:
     """The ``assistant`` console script."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logging.getLogger("assistant").addHandler(handler)
+    logging.getLogger("assistant").setLevel(logging.WARNING)
     app()

@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=2000, ge=10)
     max_upload_bytes: int = Field(default=5_000_000, ge=1)
     embed_batch_size: int = Field(default=64, ge=1)
+    lock_timeout: float = Field(
+        default=60.0, ge=0, description="Seconds a writer waits for another process's write."
+    )
+    conversations_dir: Path | None = Field(
+        default=None,
+        description="Where the chat page keeps conversations; None = the user's data folder.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -27,3 +27,15 @@ class ConfigError(AssistantError):
 
 class GoldSetError(AssistantError):
     """A gold-set file or case is malformed."""
+
+
+class StoreError(AssistantError):
+    """The index's store failed: a full disk, a Chroma error, an unreachable server."""
+
+
+class IndexBusyError(StoreError):
+    """Another process is writing the index and did not finish in time."""
+
+
+class ReadOnlyError(StoreError):
+    """A write was asked of an index this user cannot write."""

@@ -6,18 +6,19 @@ Chroma's column-shaped results are turned into records here and nowhere else.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 
 from assistant.embedding import Vectors
 from assistant.errors import AssistantError, IndexMismatchError, IndexMissingError
-from assistant.records import Article, Hit, IndexStats, Passage, Span
+from assistant.records import Article, Hit, IndexCheck, IndexStats, Passage, Span
+from assistant.storage import RETRIES, Store, guarded, log, transient, translate
 
 MANIFEST_FILE = "manifest.json"
 Stored = tuple[Article, Sequence[Passage], Vectors, Sequence[str]]
@@ -46,42 +47,12 @@ class Manifest:
             return None
 
 
-def _client(index_dir: Path, chroma_url: str | None, create: bool) -> Any:
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    settings = ChromaSettings(anonymized_telemetry=False)
-    if chroma_url:
-        url = urlparse(chroma_url)
-        try:
-            return chromadb.HttpClient(
-                host=url.hostname or "localhost",
-                port=url.port or 8000,
-                ssl=url.scheme == "https",
-                settings=settings,
-            )
-        except Exception as exc:
-            raise AssistantError(
-                f"Cannot reach the Chroma server at {chroma_url} ({type(exc).__name__}) - "
-                "start it with `chroma run` or unset ASSISTANT_CHROMA_URL."
-            ) from None
-    if not create and not (index_dir / "chroma.sqlite3").exists():
-        raise IndexMissingError(
-            f"No index at {index_dir}/ - run `assistant ingest articles/` first."
-        )
-    if index_dir.exists() and not index_dir.is_dir():
-        raise AssistantError(f"{index_dir} is a file, not an index folder - choose another path.")
-    try:
-        return chromadb.PersistentClient(path=str(index_dir), settings=settings)
-    except Exception as exc:
-        raise AssistantError(
-            f"Cannot open the index at {index_dir}/ ({exc}) - check that it is a writable folder."
-        ) from None
-
-
 class Index:
-    """Two Chroma collections: ``<name>-passages`` (cosine) and ``<name>-articles``."""
+    """Two Chroma collections: ``<name>-passages`` (cosine) and ``<name>-articles``.
+
+    Every public method notices when another process wrote the index and reopens it first,
+    and turns a store failure into a one-line ``StoreError`` (see ``assistant.storage``).
+    """
 
     def __init__(
         self,
@@ -91,15 +62,50 @@ class Index:
         name: str = "articles",
         chroma_url: str | None = None,
         create: bool = True,
+        lock_timeout: float = 60.0,
     ) -> None:
-        self.location = chroma_url or f"{index_dir}/"
+        self.store = Store(index_dir, chroma_url, lock_timeout)
+        self.location = self.store.location
         self.manifest = manifest
-        self._dir = None if chroma_url else index_dir
-        client = _client(index_dir, chroma_url, create)
+        self.stale = False
+        self._names = (f"{name}-passages", f"{name}-articles")
+        if not create and not self.store.exists():
+            raise IndexMissingError(
+                f"No index at {index_dir}/ - run `assistant ingest articles/` first."
+            )
+        self._create = create
+        self._open(reopen=False)
+
+    @property
+    def read_only(self) -> bool:
+        """Whether this user may only read the index (writes raise ``ReadOnlyError``)."""
+        return self.store.read_only
+
+    def _open(self, reopen: bool) -> None:
+        try:
+            for pause in (*RETRIES, None):
+                try:
+                    self._connect(reopen)
+                    break
+                except AssistantError:
+                    raise
+                except Exception as exc:
+                    if pause is None or not transient(exc, self.store):
+                        raise
+                    time.sleep(pause)
+                    reopen = True
+        except AssistantError:
+            raise
+        except Exception as exc:
+            raise translate(exc, self.store) from None
+        self.stale = False
+
+    def _connect(self, reopen: bool) -> None:
+        client = self.store.client(reopen=reopen)
         self._max_batch = int(client.get_max_batch_size())
         existing = {c if isinstance(c, str) else c.name for c in client.list_collections()}
-        passages_name, articles_name = f"{name}-passages", f"{name}-articles"
-        if not create and passages_name not in existing:
+        passages_name, articles_name = self._names
+        if passages_name not in existing and (not self._create or self.read_only):
             raise IndexMissingError(
                 f"No index at {self.location} - run `assistant ingest articles/` first."
             )
@@ -109,11 +115,19 @@ class Index:
             self._passages = client.create_collection(
                 passages_name,
                 configuration={"hnsw": {"space": "cosine"}},
-                metadata=manifest.to_metadata(),
+                metadata=self.manifest.to_metadata(),
                 embedding_function=None,
             )
-        self._articles = client.get_or_create_collection(articles_name, embedding_function=None)
+        if articles_name in existing or self.read_only:
+            self._articles = client.get_collection(articles_name, embedding_function=None)
+        else:
+            self._articles = client.get_or_create_collection(articles_name, embedding_function=None)
         self._check_manifest()
+
+    def refresh(self) -> None:
+        """Reopen the store when another process wrote it, or after a failure."""
+        if self.stale or self.store.changed():
+            self._open(reopen=self.stale)
 
     def _check_manifest(self) -> None:
         found = Manifest.from_metadata(self._passages.metadata)
@@ -123,8 +137,32 @@ class Index:
                 f"The index at {self.location} was built with {built}, but this assistant uses "
                 f"{_describe(self.manifest)} - delete it and run `assistant ingest` to rebuild."
             )
-        if self._dir is not None:
-            (self._dir / MANIFEST_FILE).write_text(json.dumps(asdict(self.manifest), indent=2))
+        folder = self.store.folder
+        text = json.dumps(asdict(self.manifest), indent=2)
+        if folder is not None and not self.read_only and self._manifest_file() != text:
+            (folder / MANIFEST_FILE).write_text(text)
+
+    def _manifest_file(self) -> str | None:
+        folder = self.store.folder
+        try:
+            return None if folder is None else (folder / MANIFEST_FILE).read_text()
+        except OSError:
+            return None
+
+    @contextmanager
+    def writing(self, clean: bool = True) -> Iterator[None]:
+        """Hold the index for writing (other processes wait), up to date with every earlier
+        write; with ``clean``, the leftovers of an interrupted write are removed first.
+
+        Raises:
+            ReadOnlyError: the index cannot be written by this user.
+            IndexBusyError: another process kept writing past the timeout.
+        """
+        with self.store.writing(clean) as interrupted:
+            self.refresh()
+            if interrupted and clean:
+                self._sweep()
+            yield
 
     # writing ---------------------------------------------------------------------------
 
@@ -138,11 +176,17 @@ class Index:
         """Store one article's passages (with their vectors), then the article itself."""
         self.upsert_many([(article, passages, vectors, sources)])
 
+    @guarded
     def upsert_many(self, items: Sequence[Stored]) -> None:
         """Store several articles: all passages first, in batches, then the articles.
 
         An article is only listed once every passage of it is written.
         """
+        with self.writing():
+            self._upsert(items)
+            self.store.wrote()
+
+    def _upsert(self, items: Sequence[Stored]) -> None:
         rows = [
             (p, vec, article)
             for article, passages, vectors, _ in items
@@ -165,25 +209,141 @@ class Index:
                 metadatas=[_article_meta(a, src, len(ps)) for a, ps, _, src in chunk],
             )
 
+    @guarded
     def count(self) -> int:
         """How many passages the index holds."""
         return int(self._passages.count())
 
+    @guarded
     def set_sources(self, article: Article, sources: Sequence[str]) -> None:
         """Record which files (or records) hold this article."""
-        found = self._articles.get(ids=[article.id], include=["metadatas"])
-        if found["ids"]:
-            meta = dict(found["metadatas"][0])
-            meta["sources"] = json.dumps(sorted(set(sources)))
-            self._articles.update(ids=[article.id], metadatas=[meta])
+        with self.writing():
+            found = self._articles.get(ids=[article.id], include=["metadatas"])
+            if found["ids"]:
+                meta = dict(found["metadatas"][0])
+                meta["sources"] = json.dumps(sorted(set(sources)))
+                self._articles.update(ids=[article.id], metadatas=[meta])
+                self.store.wrote()
 
+    @guarded
     def delete(self, article_id: str) -> None:
         """Remove an article and all its passages; a missing id is a no-op."""
-        self._articles.delete(ids=[article_id])
-        self._passages.delete(where={"article_id": article_id})
+        with self.writing():
+            self._articles.delete(ids=[article_id])
+            self._passages.delete(where={"article_id": article_id})
+            self.store.wrote()
+
+    # checking --------------------------------------------------------------------------
+
+    @guarded
+    def check(self) -> IndexCheck:
+        """Compare the two collections and the manifest file; change nothing."""
+        recorded = self._recorded_passages()
+        owner = self._passage_owners()
+        held: dict[str, int] = {}
+        for article_id in owner.values():
+            held[article_id] = held.get(article_id, 0) + 1
+        folder = self.store.folder
+        return IndexCheck(
+            articles=len(recorded),
+            passages=len(owner),
+            orphans=tuple(sorted(p for p, a in owner.items() if a not in recorded)),
+            incomplete=tuple(sorted(a for a, n in recorded.items() if held.get(a, 0) < n)),
+            unreadable=tuple(self._unreadable(list(owner))),
+            manifest=folder is not None
+            and self._manifest_file() != json.dumps(asdict(self.manifest), indent=2),
+            interrupted=self.store.interrupted(),
+        )
+
+    @guarded
+    def repair(self, found: IndexCheck, embed: Callable[[list[str]], Vectors]) -> IndexCheck:
+        """Fix what ``check`` found: orphan passages and incomplete articles are deleted (their
+        files can then be ingested again), unreadable vectors are embedded again with
+        ``embed``, the manifest file is rewritten. Returns ``found`` marked repaired."""
+        with self.writing():
+            sources = self._sources() if found.incomplete else {}
+            if found.orphans:
+                self._delete_passages(list(found.orphans))
+            for article_id in found.incomplete:
+                self._articles.delete(ids=[article_id])
+                self._passages.delete(where={"article_id": article_id})
+            for lo in range(0, len(found.unreadable), self._max_batch):
+                ids = list(found.unreadable[lo : lo + self._max_batch])
+                got = self._passages.get(ids=ids, include=["documents", "metadatas"])
+                self._passages.delete(ids=ids)
+                if got["ids"]:
+                    self._passages.upsert(
+                        ids=got["ids"],
+                        embeddings=embed(list(got["documents"])),
+                        documents=got["documents"],
+                        metadatas=got["metadatas"],
+                    )
+            if self.store.folder is not None:
+                text = json.dumps(asdict(self.manifest), indent=2)
+                (self.store.folder / MANIFEST_FILE).write_text(text)
+            self.store.wrote()
+            self.store.settled()
+        files = sorted({k.split("#", 1)[0] for a in found.incomplete for k in sources.get(a, [])})
+        return replace(found, repaired=True, reingest=tuple(files))
+
+    def _sweep(self) -> None:
+        """After an interrupted write: drop passages whose article was never listed."""
+        owner = self._passage_owners()
+        recorded = self._recorded_passages()
+        orphans = [p for p, a in owner.items() if a not in recorded]
+        if orphans:
+            log.warning("Removing %d passages an interrupted write left behind.", len(orphans))
+            self._delete_passages(orphans)
+            self.store.wrote()
+
+    def _delete_passages(self, ids: list[str]) -> None:
+        for lo in range(0, len(ids), self._max_batch):
+            self._passages.delete(ids=ids[lo : lo + self._max_batch])
+
+    def _recorded_passages(self) -> dict[str, int]:
+        got = _get_all(self._articles, ["metadatas"])
+        return {
+            i: int(m.get("passages", 0)) for i, m in zip(got["ids"], got["metadatas"], strict=True)
+        }
+
+    def _passage_owners(self) -> dict[str, str]:
+        got = _get_all(self._passages, ["metadatas"])
+        return {
+            i: str(m.get("article_id", ""))
+            for i, m in zip(got["ids"], got["metadatas"], strict=True)
+        }
+
+    def _sources(self) -> dict[str, list[str]]:
+        got = _get_all(self._articles, ["metadatas"])
+        return {
+            i: json.loads(str(m.get("sources", "[]")))
+            for i, m in zip(got["ids"], got["metadatas"], strict=True)
+        }
+
+    def _unreadable(self, ids: list[str]) -> list[str]:
+        """Passage ids whose vector Chroma cannot give back."""
+        bad: list[str] = []
+        for lo in range(0, len(ids), PAGE):
+            page = ids[lo : lo + PAGE]
+            try:
+                got = self._passages.get(ids=page, include=["embeddings"])
+            except Exception:
+                bad.extend(i for i in page if not self._readable(i))
+                continue
+            seen = {i for i, e in zip(got["ids"], got["embeddings"], strict=True) if len(e)}
+            bad.extend(i for i in page if i not in seen)
+        return bad
+
+    def _readable(self, passage_id: str) -> bool:
+        try:
+            got = self._passages.get(ids=[passage_id], include=["embeddings"])
+        except Exception:
+            return False
+        return bool(got["ids"]) and len(got["embeddings"][0]) > 0
 
     # reading ---------------------------------------------------------------------------
 
+    @guarded
     def article(self, article_id: str) -> Article | None:
         got = self._articles.get(ids=[article_id], include=["documents", "metadatas"])
         return (
@@ -192,6 +352,7 @@ class Index:
             else None
         )
 
+    @guarded
     def articles(self) -> list[Article]:
         got = _get_all(self._articles, ["documents", "metadatas"])
         found = [
@@ -200,14 +361,12 @@ class Index:
         ]
         return sorted(found, key=lambda a: (a.title.lower(), a.id))
 
+    @guarded
     def sources(self) -> dict[str, list[str]]:
         """Article id -> the file keys it was read from."""
-        got = _get_all(self._articles, ["metadatas"])
-        return {
-            i: json.loads(str(m.get("sources", "[]")))
-            for i, m in zip(got["ids"], got["metadatas"], strict=True)
-        }
+        return self._sources()
 
+    @guarded
     def titles(self) -> dict[str, str]:
         """Article id -> title."""
         got = _get_all(self._articles, ["metadatas"])
@@ -215,6 +374,7 @@ class Index:
             i: str(m.get("title", "")) for i, m in zip(got["ids"], got["metadatas"], strict=True)
         }
 
+    @guarded
     def passages(self) -> list[Passage]:
         """Every passage, in a stable order (for lexical search)."""
         got = _get_all(self._passages, ["documents", "metadatas"])
@@ -224,6 +384,7 @@ class Index:
         ]
         return sorted(found, key=lambda p: (p.article_id, p.index))
 
+    @guarded
     def vectors(self, passage_ids: Sequence[str]) -> dict[str, Vectors]:
         if not passage_ids:
             return {}
@@ -233,6 +394,7 @@ class Index:
             for i, e in zip(got["ids"], got["embeddings"], strict=True)
         }
 
+    @guarded
     def query(self, vector: Vectors, k: int) -> list[Hit]:
         """The ``k`` passages nearest to ``vector``, closest first."""
         count = self._passages.count()
@@ -259,19 +421,21 @@ class Index:
             )
         ]
 
+    @guarded
     def revision(self) -> tuple[int, int, int]:
         """Changes whenever articles or passages are added or removed."""
         ids = _get_all(self._articles, [])["ids"]
         return (len(ids), hash(tuple(sorted(ids))), self._passages.count())
 
+    @guarded
     def stats(self) -> IndexStats:
         got = _get_all(self._articles, ["metadatas"])
         per_article = {
             i: int(m.get("passages", 0)) for i, m in zip(got["ids"], got["metadatas"], strict=True)
         }
         size = None
-        if self._dir is not None:
-            size = sum(p.stat().st_size for p in self._dir.rglob("*") if p.is_file())
+        if self.store.folder is not None:
+            size = sum(p.stat().st_size for p in self.store.folder.rglob("*") if p.is_file())
         return IndexStats(
             articles=len(per_article),
             passages=self._passages.count(),

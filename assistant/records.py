@@ -190,3 +190,34 @@ class IndexStats:
     passages: int
     bytes: int | None
     passages_per_article: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IndexCheck:
+    """What ``Assistant.check`` found wrong with the index; empty tuples and ``False`` = fine.
+
+    ``orphans``: passage ids whose article is not listed (an interrupted write or removal).
+    ``incomplete``: article ids listed with fewer passages than were written for them.
+    ``unreadable``: passage ids whose vector cannot be read back.
+    ``manifest``: ``manifest.json`` is missing or does not describe the index.
+    ``interrupted``: a write was interrupted and not cleaned up yet.
+    ``repaired``: whether the problems listed were fixed (``check(repair=True)``).
+    ``reingest``: the files that held removed incomplete articles: ingest them again.
+    """
+
+    articles: int
+    passages: int
+    orphans: tuple[str, ...] = ()
+    incomplete: tuple[str, ...] = ()
+    unreadable: tuple[str, ...] = ()
+    manifest: bool = False
+    interrupted: bool = False
+    repaired: bool = False
+    reingest: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether nothing is wrong (or everything found was repaired)."""
+        return self.repaired or not (
+            self.orphans or self.incomplete or self.unreadable or self.manifest or self.interrupted
+        )

@@ -2,7 +2,8 @@
 
 Unit tests use ``fake_embedder`` (a hashing bag of words: fast, deterministic, no model).
 Tests marked ``slow`` share one real embedder and one index of the bundled article per
-session, so the model loads once.
+session, so the model loads once. The chat page's conversations go to a temporary folder,
+never to the user's data folder.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,15 @@ class HashingEmbedder:
             else:
                 out[row, 0] = 1.0
         return out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def conversations_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where every test's chat page (in process or a server it starts) keeps conversations."""
+    path = tmp_path_factory.mktemp("conversations")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ASSISTANT_CONVERSATIONS_DIR", str(path))
+        yield path
 
 
 @pytest.fixture(scope="session")

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import html
 import importlib.util
+import json
 import re
 import sys
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
-from assistant import Assistant
+from assistant import Assistant, ConversationStore, Settings, Short
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -184,6 +187,86 @@ def test_reloading_the_page_brings_back_the_conversation_with_its_sources(
     assert [m.name for m in reloaded.chat_message] == ["user", "assistant"]
     assert marked(CEASEFIRE) in unshort(html_of(reloaded.chat_message[1]))
     assert not start(news_index, monkeypatch).chat_message  # a new visit starts afresh
+
+
+def reopen(index_dir: Path, chat_id: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """The page's URL with ``?chat=<chat_id>`` opened in a new browser session."""
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(index_dir))
+    page = AppTest.from_file(str(APP), default_timeout=120)
+    page.query_params["chat"] = chat_id
+    page.run()
+    healthy(page)
+    return page
+
+
+@pytest.mark.slow
+def test_a_conversation_survives_a_server_restart_and_clear_deletes_it(
+    news_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ASSISTANT_CONVERSATIONS_DIR", str(tmp_path / "chats"))
+    first = start(news_index, monkeypatch)
+    ask(first, "What did Russia propose on ceasefire length?")
+    chat_id = str(first.query_params["chat"])
+    [saved] = (tmp_path / "chats").glob(f"*/{chat_id}.json")
+    assert not reopen(tmp_path / "other-index", chat_id, monkeypatch).chat_message  # per index
+
+    st.cache_resource.clear()  # what a restart loses: the assistant and everything in memory
+    reloaded = reopen(news_index, chat_id, monkeypatch)
+
+    assert [m.name for m in reloaded.chat_message] == ["user", "assistant"]
+    body = html_of(reloaded.chat_message[1])
+    assert marked(CEASEFIRE) in unshort(body)
+    assert '<strong class="short">two to three days</strong>' in body
+    assert "Ukrainian and Russian Delegations Meet in Istanbul" in body
+    assert [e.label for e in reloaded.chat_message[1].expander] == ["Sources (1)"]
+    restored, asked = (
+        [asdict(t) for t in page.session_state["turns"]] for page in (reloaded, first)
+    )
+    assert restored == asked  # each run defines its own Turn class, so compare as dicts
+
+    reloaded.button(key="clear").click().run()
+
+    healthy(reloaded)
+    assert not reloaded.chat_message
+    assert not saved.exists()
+    assert not reopen(news_index, chat_id, monkeypatch).chat_message
+
+
+@pytest.mark.slow
+def test_a_stored_conversation_of_another_shape_opens_an_empty_chat(
+    news_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(index_dir=news_index, conversations_dir=tmp_path / "chats")
+    store = ConversationStore.for_settings(settings)
+    chat_id = "ab" * 16
+    store.save(chat_id, [{"role": "narrator", "text": "Once upon a time"}])
+    monkeypatch.setenv("ASSISTANT_CONVERSATIONS_DIR", str(tmp_path / "chats"))
+
+    page = reopen(news_index, chat_id, monkeypatch)
+
+    assert not page.chat_message
+    assert page.session_state["chat_id"] != chat_id  # a fresh chat, under a new id
+
+
+@pytest.mark.slow
+def test_forget_all_conversations_deletes_every_stored_one(
+    news_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ASSISTANT_CONVERSATIONS_DIR", str(tmp_path / "chats"))
+    pages = [start(news_index, monkeypatch) for _ in range(2)]
+    for page in pages:
+        ask(page, "Who leads the Russian negotiating team?")
+    ids = [str(page.query_params["chat"]) for page in pages]
+    assert ids[0] != ids[1]
+    assert len(list((tmp_path / "chats").glob("*/*.json"))) == 2
+
+    pages[0].sidebar.button(key="forget-all").click().run()
+
+    healthy(pages[0])
+    assert "Forgot 2 conversations." in [plain(t.value) for t in pages[0].toast]
+    assert not pages[0].chat_message
+    assert not list((tmp_path / "chats").glob("*/*.json"))
+    assert not reopen(news_index, ids[1], monkeypatch).chat_message
 
 
 @pytest.mark.slow
@@ -362,3 +445,26 @@ def test_markdown_escape_keeps_code_spans_and_disarms_the_rest() -> None:
 
     assert "`assistant ingest a-b/`" in escaped
     assert "\\!\\[x\\]\\(http\\:" in escaped and "\\$5" in escaped and "\\:red\\[x\\]" in escaped
+
+
+def test_turns_go_to_json_and_back_with_their_sources_and_short_answer() -> None:
+    app = load_app()
+    source = app.Source(1, "T", "2025 · x.txt", "Before. ", "It lasts two days.", "", (9, 17))
+    related = app.Source(None, "R", "similarity 0.40", "Near text", "", "")
+    turns = [
+        app.Turn("user", "How long?"),
+        app.Turn(
+            "assistant",
+            "It lasts two days. [1]",
+            sources=(source,),
+            seconds=0.5,
+            short=Short("two days", 1, 40, 48),
+        ),
+        app.Turn("assistant", "The articles don't say.", abstained=True, related=(related,)),
+        app.Turn("assistant", "No index", error=True),
+    ]
+
+    restored = app.STORED_TURNS.validate_python(json.loads(json.dumps(app.turns_data(turns))))
+
+    assert restored == turns
+    assert restored[1].sources[0].short == (9, 17) and restored[1].short.end == 48
