@@ -482,8 +482,9 @@ def render_upload(bot: Assistant) -> None:
         st.html(results_html(st.session_state["upload_results"]))
 
 
-def render_articles(bot: Assistant) -> list[Article]:
-    """The indexed articles with their metadata and a remove button each; returns them."""
+def render_articles(bot: Assistant, removable: bool = True) -> list[Article]:
+    """The indexed articles with their metadata and (if ``removable``) a remove button each;
+    returns them."""
     stats: IndexStats = bot.stats()
     articles = bot.articles()
     st.caption(
@@ -497,6 +498,8 @@ def render_articles(bot: Assistant) -> list[Article]:
                 f'<div class="article"><b>{esc(article.title)}</b><div class="article-meta">'
                 f"{esc(article_meta(article))} · {plural(passages, 'passage')}</div></div>"
             )
+            if not removable:
+                continue
             confirm = st.popover(
                 "Remove", icon=":material/delete:", type="tertiary", key=f"confirm-{article.id}"
             )
@@ -523,8 +526,14 @@ def render_sidebar(bot: Assistant) -> list[Article]:
             st.error(md_escape(error), icon=":material/error:")
         if notice := st.session_state.pop("library_notice", None):
             st.toast(md_escape(notice), icon=":material/delete:")
-        render_upload(bot)
-        return render_articles(bot)
+        if bot.read_only:
+            st.info(
+                "This index is read-only: you can ask and browse, not add or remove articles.",
+                icon=":material/lock:",
+            )
+        else:
+            render_upload(bot)
+        return render_articles(bot, removable=not bot.read_only)
 
 
 def render_empty(articles: Sequence[Article]) -> None:

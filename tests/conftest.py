@@ -9,6 +9,7 @@ never to the user's data folder.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import socket
 import subprocess
@@ -122,6 +123,38 @@ def bundled_index(
 def bundled_assistant(bundled_index: Path, real_embedder: SentenceTransformerEmbedder) -> Assistant:
     """The real model and real Chroma over ``bundled_index``."""
     return Assistant(index_dir=bundled_index, embedder=real_embedder, create=False)
+
+
+@pytest.fixture
+def read_only_index(
+    tmp_path: Path,
+    bundled_article: Path,
+    real_embedder: SentenceTransformerEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Path]:
+    """An index of the bundled article that this process cannot write: a read-only bind mount
+    when root, else permissions. Its readable copy goes to a cache folder in ``tmp_path``."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    source = tmp_path / "index"
+    Assistant(index_dir=source, embedder=real_embedder).ingest([bundled_article])
+    if os.geteuid() != 0:
+        for path in [source, *source.rglob("*")]:
+            path.chmod(path.stat().st_mode & ~0o222)
+        yield source
+        for path in [source, *source.rglob("*")]:
+            path.chmod(path.stat().st_mode | 0o200)
+        return
+    target = tmp_path / "mounted"
+    target.mkdir()
+    mounted = subprocess.run(["mount", "--bind", str(source), str(target)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot bind-mount as root here: {mounted.stderr.decode().strip()}")
+    try:
+        remount = ["mount", "-o", "remount,bind,ro", str(target)]
+        subprocess.run(remount, check=True, capture_output=True)
+        yield target
+    finally:
+        subprocess.run(["umount", str(target)], capture_output=True)
 
 
 class Loopback:

@@ -6,6 +6,7 @@ import html
 import importlib.util
 import json
 import re
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -468,3 +469,37 @@ def test_turns_go_to_json_and_back_with_their_sources_and_short_answer() -> None
 
     assert restored == turns
     assert restored[1].sources[0].short == (9, 17) and restored[1].short.end == 48
+
+
+@pytest.mark.slow
+def test_the_page_sees_articles_another_process_adds_without_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = tmp_path / "index"
+    Assistant(index_dir=index).ingest([ARTICLE])
+    page = start(index, monkeypatch)
+    assert "1 article ·" in page.sidebar.caption[-1].value
+    bunker = tmp_path / "bunker.txt"
+    bunker.write_text(HOSTILE)
+    cli = Path(sys.prefix) / "bin" / "assistant"
+    done = subprocess.run(
+        [str(cli), "ingest", str(bunker), "--index", str(index)], capture_output=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    reply = ask(page, "What did the inspectors find in the bunker?")
+    healthy(page)
+    assert "2 articles ·" in page.sidebar.caption[-1].value
+    assert "sealed by the army" in html_of(reply) or "note reading" in html_of(reply)
+
+
+@pytest.mark.slow
+def test_a_read_only_index_can_be_asked_but_offers_no_upload_or_remove(
+    read_only_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = start(read_only_index, monkeypatch)
+    assert "read-only" in page.sidebar.info[0].value
+    assert not page.sidebar.file_uploader
+    assert not [b for b in page.sidebar.button if b.key and b.key.startswith("remove-")]
+    reply = ask(page, "What did Russia propose on ceasefire length?")
+    healthy(page)
+    assert "two to three days" in html_of(reply)
