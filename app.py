@@ -21,7 +21,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -110,6 +110,9 @@ class Turn:
     error: bool = False
     seconds: float | None = None
     short: Short | None = None
+    notice: str | None = None
+    unsupported: tuple[str, ...] = ()
+    generated: bool = False
 
 
 STORED_TURNS = TypeAdapter(list[Turn])  # a stored conversation's dicts back into turns
@@ -240,12 +243,24 @@ def related_of(hit: Hit) -> Source:
     return Source(None, hit.title or "Untitled", f"similarity {hit.similarity:.2f}", text, "", "")
 
 
-def reply_turn(bot: Assistant, question: str, history: list[dict[str, str]]) -> Turn:
-    """Ask ``question`` with ``history`` and keep what the reply showed; errors become a turn."""
+def reply_turn(
+    bot: Assistant,
+    question: str,
+    history: list[dict[str, str]],
+    draft: Callable[[str], None] | None = None,
+) -> Turn:
+    """Ask ``question`` with ``history`` and keep what the reply showed; errors become a turn.
+
+    A language model's answer is passed to ``draft`` as it is written, before it is verified.
+    """
     started = time.perf_counter()
     try:
         with assistant_lock():
-            reply: Answer = bot.ask(question, history=history)
+            reply: Answer | None = None
+            for reply in bot.stream(question, history=history):
+                if not reply.final and draft is not None:
+                    draft(reply.text)
+            assert reply is not None
             sources = tuple(source_of(bot, c, reply.short) for c in reply.citations)
     except AssistantError as error:
         return Turn("assistant", str(error), error=True)
@@ -257,6 +272,9 @@ def reply_turn(bot: Assistant, question: str, history: list[dict[str, str]]) -> 
         related=tuple(related_of(h) for h in reply.related) if reply.abstained else (),
         seconds=time.perf_counter() - started,
         short=reply.short,
+        notice=reply.notice,
+        unsupported=reply.unsupported,
+        generated=reply.mode == "generated",
     )
 
 
@@ -409,15 +427,25 @@ def render_turn(turn: Turn) -> None:
                 with st.expander("Related passages — not an answer"):
                     st.html("".join(source_html(s) for s in turn.related))
         else:
+            if turn.notice:
+                st.info(md_escape(turn.notice), icon=":material/info:")
             if turn.short:
                 st.html(short_html(turn.short))
             st.html(answer_html(turn.text))
+            if turn.unsupported:
+                with st.expander("Removed: not supported by the sources"):
+                    st.html("".join(f"<p><s>{esc(s)}</s></p>" for s in turn.unsupported))
             if turn.sources:
                 label = f"Sources ({len(turn.sources)})"
                 with st.expander(label, expanded=True, icon=":material/format_quote:"):
                     st.html("".join(source_html(s) for s in turn.sources))
         if turn.seconds is not None:
-            st.caption(f"Answered in {turn.seconds:.2f} s")
+            by = (
+                " · written by the language model, checked against its sources"
+                if turn.generated
+                else ""
+            )
+            st.caption(f"Answered in {turn.seconds:.2f} s{by}")
 
 
 def ask(question: str) -> None:
@@ -594,8 +622,14 @@ def page() -> None:
         turns().append(Turn("user", question))
         render_turn(turns()[-1])
         waiting = st.empty()
-        with waiting.chat_message("assistant"), st.spinner("Searching the articles…"):
-            turns().append(reply_turn(bot, question, history))
+        with waiting.chat_message("assistant"):
+            draft = st.empty()  # a language model's answer streams here, then is verified
+
+            def show(text: str) -> None:
+                draft.markdown(md_escape(text) + " ▌")
+
+            with st.spinner("Searching the articles…"):
+                turns().append(reply_turn(bot, question, history, draft=show))
         waiting.empty()
         render_turn(turns()[-1])
         remember_conversation()

@@ -265,7 +265,7 @@ def compose(
     best = ranked[0][1] if ranked else 0.0
     floor = max(calibration.threshold, calibration.second_ratio * best)
     chosen = [c for c, p in ranked[:MAX_SENTENCES] if p >= floor]
-    chosen = [c for c in chosen if _verified(c, article_text)]
+    chosen = [c for c in chosen if verified(c, article_text)]
     if not chosen:
         return Answer(question, ABSTAIN_TEXT, True, (), tuple(related), best)
     first = chosen[0].hit.passage.article_id
@@ -278,7 +278,8 @@ def compose(
     return Answer(question, text, False, citations, (), best)
 
 
-def _verified(c: Candidate, article_text: Callable[[str], str | None]) -> bool:
+def verified(c: Candidate, article_text: Callable[[str], str | None]) -> bool:
+    """Whether the candidate's text is exactly its span of the stored article."""
     full = article_text(c.hit.passage.article_id)
     return full is not None and full[c.span.start : c.span.end] == c.text and bool(c.text)
 

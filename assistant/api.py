@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from threading import Lock
 from typing import Any
 
-from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+from langchain_core.runnables import (
+    Runnable,
+    RunnableGenerator,
+    RunnableLambda,
+    RunnablePassthrough,
+)
 
 from assistant import answerer as answering
-from assistant import short
+from assistant import short, verify
 from assistant.chunking import chunk
 from assistant.config import Settings, load_settings
 from assistant.embedding import CachedEmbedder, Embedder, SentenceTransformerEmbedder
 from assistant.errors import ArticleNotFoundError, IndexMissingError, InputError
+from assistant.generate import ModelError, Writer, pick_sources
 from assistant.index import Index, Manifest
 from assistant.ingest import Parsed, collect, parse, read_file
 from assistant.records import (
@@ -115,6 +122,7 @@ class Assistant:
             candidates=self.settings.candidates,
         )
         self._write_lock = Lock()
+        self._writer: Writer | None = None
         self._chain = self._build_chain()
 
     # ingesting -------------------------------------------------------------------------
@@ -275,17 +283,30 @@ class Assistant:
         """Answer ``question`` from the articles, citing the sentences it comes from.
 
         ``history`` is the conversation so far, ``[{"role": "user"|"assistant",
-        "content": str}, ...]``; follow-up questions are read in its light.
+        "content": str}, ...]``; follow-up questions are read in its light. With a language
+        model configured (``ASSISTANT_LLM_BASE_URL``) the model writes the answer and every
+        sentence of it is verified against what it cites; see :meth:`stream`.
+
+        Raises:
+            InputError: the question or history is not usable.
+            IndexMissingError: the index holds no articles.
+        """
+        return deque(self.stream(question, history), maxlen=1)[0]
+
+    def stream(self, question: str, history: History | None = None) -> Iterator[Answer]:
+        """Answer ``question`` as it is written: ``Answer`` snapshots whose ``text`` grows as
+        the language model's tokens arrive (``final`` false, no citations yet), then the
+        verified answer (``final`` true). Without a model, or when it fails, one final
+        extractive answer (with a ``notice`` saying why, when the model failed).
 
         Raises:
             InputError: the question or history is not usable.
             IndexMissingError: the index holds no articles.
         """
         self._check(question, history)
-        result: Answer = self._chain.invoke(
+        yield from self._chain.stream(
             {"question": question.strip(), "history": list(history or [])}
         )
-        return result
 
     def _check(self, question: str, history: History | None) -> None:
         if not isinstance(question, str) or not question.strip():
@@ -325,31 +346,120 @@ class Assistant:
         return (
             RunnablePassthrough.assign(query=lambda s: contextualise(s["question"], s["history"]))
             | RunnablePassthrough.assign(hits=RunnableLambda(search))
-            | RunnableLambda(self._answer)
+            | RunnableLambda(self._extract)
+            | RunnableGenerator(self._respond)
         )
 
-    def _answer(self, state: dict[str, Any]) -> Answer:
+    def _extract(self, state: dict[str, Any]) -> _Drafted:
+        """The extractive answer, and the scored sentences a language model would be given."""
         hits: list[Hit] = state["hits"]
         found = answering.candidates(state["question"], state["query"], hits, self._sentences)
-        probabilities = answering.score(found, self.calibration)
-        texts: dict[str, str | None] = {}
-
-        def article_text(article_id: str) -> str | None:
-            if article_id not in texts:
-                article = self.index.article(article_id)
-                texts[article_id] = article.text if article else None
-            return texts[article_id]
-
+        scored = list(zip(found, answering.score(found, self.calibration), strict=True))
+        articles = _Articles(self.index)
         reply = answering.compose(
-            state["question"],
-            list(zip(found, probabilities, strict=True)),
-            self.calibration,
-            article_text,
-            related=hits,
+            state["question"], scored, self.calibration, articles.text, related=hits
         )
-        if reply.abstained:
-            return reply
-        return replace(reply, short=short.find(state["question"], reply.citations, article_text))
+        if not reply.abstained:
+            reply = replace(
+                reply, short=short.find(state["question"], reply.citations, articles.text)
+            )
+        return _Drafted(state["question"], state["history"], reply, scored, articles)
+
+    def _respond(self, drafts: Iterator[_Drafted]) -> Iterator[Answer]:
+        for draft in drafts:
+            if self._writer is None and self.settings.llm_base_url:
+                self._writer = Writer(self.settings)
+            if self._writer is None:
+                yield draft.extractive
+            else:
+                yield from self._generate(draft, self._writer)
+
+    def _generate(self, draft: _Drafted, writer: Writer) -> Iterator[Answer]:
+        """The model's answer, streamed, then verified; the extractive one when it fails."""
+        question, fallback = draft.question, draft.extractive
+        sources = pick_sources(
+            draft.scored, lambda c: answering.verified(c, draft.articles.text), draft.articles.date
+        )
+        if not sources:
+            yield fallback
+            return
+        text = ""
+        try:
+            for delta in writer.stream(question, draft.history, sources):
+                text += delta
+                yield Answer(question, text, False, mode="generated", final=False)
+        except ModelError as exc:
+            yield replace(fallback, notice=f"{exc} - this is the answer without it.")
+            return
+        checked = verify.check(text, sources, self._sentences.embed, verify.support_floor())
+        if checked.declined:
+            notice = (
+                None
+                if fallback.abstained
+                else "The language model found no answer in the sources; this is the answer "
+                "without it."
+            )
+            yield replace(
+                fallback, mode="generated" if notice is None else "extractive", notice=notice
+            )
+            return
+        if not checked.citations:
+            yield replace(
+                fallback,
+                notice="The language model's answer was not supported by the sources it cited; "
+                "this is the answer without it.",
+                unsupported=checked.unsupported,
+            )
+            return
+        dropped = len(checked.unsupported)
+        reply = Answer(
+            question,
+            checked.text,
+            False,
+            checked.citations,
+            confidence=fallback.confidence,
+            mode="generated",
+            notice=(
+                f"Removed {dropped} sentence{'s' if dropped > 1 else ''} of the language "
+                "model's answer that the sources do not support."
+                if dropped
+                else None
+            ),
+            unsupported=checked.unsupported,
+        )
+        yield replace(reply, short=short.find(question, reply.citations, draft.articles.text))
+
+
+class _Articles:
+    """Stored articles looked up once per question (to verify quotes, date sources)."""
+
+    def __init__(self, index: Index) -> None:
+        self._index = index
+        self._found: dict[str, Article | None] = {}
+
+    def get(self, article_id: str) -> Article | None:
+        if article_id not in self._found:
+            self._found[article_id] = self._index.article(article_id)
+        return self._found[article_id]
+
+    def text(self, article_id: str) -> str | None:
+        found = self.get(article_id)
+        return found.text if found else None
+
+    def date(self, article_id: str) -> str | None:
+        found = self.get(article_id)
+        return found.published if found else None
+
+
+@dataclass(frozen=True)
+class _Drafted:
+    """What the chain knows before any language model is asked."""
+
+    question: str
+    history: list[dict[str, str]]
+    extractive: Answer
+    scored: list[tuple[answering.Candidate, float]]
+    articles: _Articles
 
 
 _SHARED: dict[str, Assistant] = {}

@@ -26,6 +26,7 @@ from assistant.evaluate import (
     write_report,
 )
 from assistant.goldset import load_gold
+from assistant.records import Answer
 
 app = typer.Typer(
     help="Ask questions about news articles; every answer cites its sentences.",
@@ -93,14 +94,32 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ) -> None:
     """Answer a question from the indexed articles, with citations."""
-    reply = open_assistant(index).ask(question)
+    bot = open_assistant(index)
     if as_json:
-        typer.echo(json.dumps(reply.to_dict(), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(bot.ask(question).to_dict(), ensure_ascii=False, indent=2))
         return
+    reply, shown = None, ""
+    live = sys.stdout.isatty()
+    for reply in bot.stream(question):
+        if not reply.final and live:  # the model's draft as it is written, dimmed
+            typer.echo(typer.style(reply.text[len(shown) :], dim=True), nl=False)
+            shown = reply.text
+    assert reply is not None
+    if shown:
+        typer.echo("\n")
+    print_answer(reply)
+
+
+def print_answer(reply: Answer) -> None:
+    """The verified answer: its notice, short answer, text, removed sentences, citations."""
+    if reply.notice:
+        typer.echo(f"Note: {reply.notice}", err=True)
     short = reply.short
     if short:
         typer.echo(f"Short answer: {short.text} [{short.marker}]\n")
     typer.echo(reply.text)
+    for sentence in reply.unsupported:
+        typer.echo(f"  (removed, not supported by the sources: {sentence})")
     for c in reply.citations:
         quote = c.quote
         if short and short.marker == c.marker:

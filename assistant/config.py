@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -40,6 +40,21 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(default=64, ge=1)
     lock_timeout: float = Field(
         default=60.0, ge=0, description="Seconds a writer waits for another process's write."
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="An OpenAI-compatible endpoint (e.g. http://127.0.0.1:11434/v1 for Ollama) "
+        "that writes the answers; None = the extractive answerer.",
+    )
+    llm_model: str = Field(default="default", description="The model name the endpoint serves.")
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="The endpoint's API key; None = OPENAI_API_KEY, if set."
+    )
+    llm_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds to wait for the model before answering without it."
+    )
+    prompts_dir: Path | None = Field(
+        default=None, description="A folder with your own prompt templates; None = prompts/."
     )
     conversations_dir: Path | None = Field(
         default=None,

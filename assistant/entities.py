@@ -8,6 +8,7 @@ sentence, since the same sentences come back question after question.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
@@ -82,3 +83,34 @@ def phrases_of(texts: Sequence[str], kind: str) -> list[list[Span]]:
 def phrases(text: str, kind: str) -> list[Span]:
     """The spans of ``text`` that are a thing of ``kind`` (see :func:`phrases_of`)."""
     return phrases_of([text], kind)[0]
+
+
+FACT_LABELS = frozenset(
+    {
+        "PERSON",
+        "NORP",
+        "FAC",
+        "ORG",
+        "GPE",
+        "LOC",
+        "PRODUCT",
+        "EVENT",
+        "WORK_OF_ART",
+        "LAW",
+        "DATE",
+        "TIME",
+        "PERCENT",
+        "MONEY",
+        "QUANTITY",
+        "ORDINAL",
+        "CARDINAL",
+    }
+)
+"""Entity kinds a claim must not change: names, dates and numbers."""
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def facts(text: str) -> list[str]:
+    """The names, dates and numbers stated in ``text`` (entities, and every written number)."""
+    found = [text[a:b] for a, b, label in _entities([text])[0] if label in FACT_LABELS]
+    return found + [m.group() for m in _DIGITS.finditer(text)]

@@ -10,6 +10,7 @@ from typing import Literal
 
 Role = Literal["user", "assistant"]
 FileStatus = Literal["added", "updated", "unchanged", "skipped"]
+AnswerMode = Literal["extractive", "generated"]
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,12 @@ class Answer:
     and ``related`` may hold the nearest passages, which are not support for anything.
     ``short`` is the phrase asked for (a number, a date, a name, ...) when the question
     asks for one and a cited sentence holds it.
+
+    ``mode`` says who wrote ``text``: ``"extractive"`` (cited sentences, the default) or
+    ``"generated"`` (a language model, every sentence verified against what it cites).
+    ``unsupported`` holds generated sentences the verifier removed; ``notice`` is a one-line
+    remark for the user (the model was unreachable, a sentence was removed, ...). While a
+    generated answer streams, snapshots have ``final`` false and no citations yet.
     """
 
     question: str
@@ -114,6 +121,10 @@ class Answer:
     related: tuple[Hit, ...] = ()
     confidence: float = 0.0
     short: Short | None = None
+    mode: AnswerMode = "extractive"
+    notice: str | None = None
+    unsupported: tuple[str, ...] = ()
+    final: bool = True
 
     def to_dict(self) -> dict[str, object]:
         """The reply as plain JSON-ready data (the CLI's ``--json`` shape)."""
@@ -141,6 +152,9 @@ class Answer:
                     "end": self.short.end,
                 }
             ),
+            "mode": self.mode,
+            "notice": self.notice,
+            "unsupported": list(self.unsupported),
         }
 
 

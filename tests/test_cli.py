@@ -47,8 +47,9 @@ def test_ask_json_shape(index: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"text", "abstained", "citations", "short"}
+    assert set(data) == {"text", "abstained", "citations", "short", "mode", "notice", "unsupported"}
     assert data["abstained"] is True and data["citations"] == [] and data["short"] is None
+    assert data["mode"] == "extractive" and data["notice"] is None
 
 
 @pytest.mark.slow

@@ -73,6 +73,9 @@ def test_answer_to_dict_is_json_ready_with_every_citation_field() -> None:
             }
         ],
         "short": None,
+        "mode": "extractive",
+        "notice": None,
+        "unsupported": [],
     }
     shortened = dataclasses.replace(answer, short=Short("quoted", 1, 7, 13)).to_dict()
     assert shortened["short"] == {"text": "quoted", "marker": 1, "start": 7, "end": 13}
