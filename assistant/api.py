@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -303,9 +304,10 @@ class Assistant:
             InputError: the question or history is not usable.
             IndexMissingError: the index holds no articles.
         """
+        started = time.monotonic()
         self._check(question, history)
         yield from self._chain.stream(
-            {"question": question.strip(), "history": list(history or [])}
+            {"question": question.strip(), "history": list(history or []), "started": started}
         )
 
     def _check(self, question: str, history: History | None) -> None:
@@ -363,7 +365,8 @@ class Assistant:
             reply = replace(
                 reply, short=short.find(state["question"], reply.citations, articles.text)
             )
-        return _Drafted(state["question"], state["history"], reply, scored, articles)
+        started = state.get("started", time.monotonic())
+        return _Drafted(state["question"], state["history"], reply, scored, articles, started)
 
     def _respond(self, drafts: Iterator[_Drafted]) -> Iterator[Answer]:
         for draft in drafts:
@@ -385,7 +388,7 @@ class Assistant:
             return
         text = ""
         try:
-            for delta in writer.stream(question, draft.history, sources):
+            for delta in writer.stream(question, draft.history, sources, draft.started):
                 text += delta
                 yield Answer(question, text, False, mode="generated", final=False)
         except ModelError as exc:
@@ -460,6 +463,7 @@ class _Drafted:
     extractive: Answer
     scored: list[tuple[answering.Candidate, float]]
     articles: _Articles
+    started: float
 
 
 _SHARED: dict[str, Assistant] = {}

@@ -144,13 +144,18 @@ class Writer:
         )
 
     def stream(
-        self, question: str, history: Sequence[Mapping[str, str]], sources: Sequence[Source]
+        self,
+        question: str,
+        history: Sequence[Mapping[str, str]],
+        sources: Sequence[Source],
+        started: float | None = None,
     ) -> Iterator[str]:
         """The reply's text as it arrives.
 
         Raises:
             ModelError: the model is unreachable, fails, or sends nothing for ``timeout``
-                seconds (before its first token or between two).
+                seconds: counted from ``started`` (a ``time.monotonic()``, when the question
+                was asked) to the first token, then between two tokens.
         """
         chunks: queue.Queue[tuple[str, object]] = queue.Queue()
         values = {
@@ -168,8 +173,8 @@ class Writer:
                 chunks.put(("error", exc))
 
         threading.Thread(target=produce, daemon=True, name="llm-stream").start()
+        deadline = (time.monotonic() if started is None else started) + self.timeout
         while True:
-            deadline = time.monotonic() + self.timeout
             try:
                 kind, value = chunks.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
@@ -181,6 +186,7 @@ class Writer:
             if kind == "error":
                 raise ModelError(_describe(value, self.url))
             yield str(value)
+            deadline = time.monotonic() + self.timeout
 
 
 def _describe(exc: object, url: str) -> str:

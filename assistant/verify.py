@@ -25,7 +25,7 @@ from assistant.patterns import fold
 from assistant.records import Citation
 
 _MARKERS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
-_ONLY_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*,\s*\d+)*\])+\s*[.!?]?$")
+_LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*,\s*\d+)*\])+(?:\s*[.!?](?=\s|$))?")
 _NUMBER_WORDS = {
     word: str(n)
     for n, word in enumerate(
@@ -63,13 +63,16 @@ def declined(reply: str) -> bool:
 
 
 def sentences(reply: str) -> list[str]:
-    """The reply's sentences, a trailing run of markers kept with the sentence before it."""
+    """The reply's sentences; markers written after a sentence's full stop ("... days. [1]")
+    stay with that sentence, not the next one."""
     found: list[str] = []
     for span in split_sentences(reply):
         piece = reply[span.start : span.end]
-        if found and _ONLY_MARKERS.match(piece):
-            found[-1] += " " + piece.strip()
-        else:
+        lead = _LEADING_MARKERS.match(piece)
+        if found and lead:
+            found[-1] += " " + lead.group().strip()
+            piece = piece[lead.end() :].strip()
+        if piece:
             found.append(piece)
     return found
 
