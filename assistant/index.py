@@ -161,7 +161,14 @@ class Index:
         with self.store.writing(clean) as interrupted:
             self.refresh()
             if interrupted and clean:
-                self._sweep()
+                try:
+                    self.store.ensure_space(0)
+                    self._sweep()
+                except AssistantError:
+                    raise
+                except Exception as exc:
+                    self.stale = True
+                    raise translate(exc, self.store) from None
             yield
 
     # writing ---------------------------------------------------------------------------
@@ -192,6 +199,7 @@ class Index:
             for article, passages, vectors, _ in items
             for p, vec in zip(passages, vectors, strict=True)
         ]
+        self.store.ensure_space(len(rows))
         for lo in range(0, len(rows), self._max_batch):
             batch = rows[lo : lo + self._max_batch]
             self._passages.upsert(
@@ -218,6 +226,7 @@ class Index:
     def set_sources(self, article: Article, sources: Sequence[str]) -> None:
         """Record which files (or records) hold this article."""
         with self.writing():
+            self.store.ensure_space(0)
             found = self._articles.get(ids=[article.id], include=["metadatas"])
             if found["ids"]:
                 meta = dict(found["metadatas"][0])
@@ -229,6 +238,7 @@ class Index:
     def delete(self, article_id: str) -> None:
         """Remove an article and all its passages; a missing id is a no-op."""
         with self.writing():
+            self.store.ensure_space(0)
             self._articles.delete(ids=[article_id])
             self._passages.delete(where={"article_id": article_id})
             self.store.wrote()
@@ -381,6 +391,7 @@ class Index:
         found = [
             _to_passage(i, d, m)
             for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            if m is not None and d is not None
         ]
         return sorted(found, key=lambda p: (p.article_id, p.index))
 
@@ -419,6 +430,7 @@ class Index:
                 got["distances"][0],
                 strict=True,
             )
+            if m is not None and d is not None  # a passage deleted while the query ran
         ]
 
     @guarded
