@@ -13,6 +13,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# llama-cpp-python (a dev extra) compiles llama.cpp; pip caches the wheel in ~/.cache/pip, so only
+# the first install on a machine takes minutes. Build for x86-64-v3, not -march=native: some
+# virtual machines report AMX and AVX512-BF16 that they do not enable (the server dies of SIGILL).
+ifeq ($(shell uname -m),x86_64)
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+endif
+
 # constraints.txt pins every package to the versions CI tested (`make lock` refreshes it).
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt torch==2.13.0

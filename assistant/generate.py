@@ -32,6 +32,8 @@ SOURCES = 6
 HISTORY_TURNS = 4
 MAX_TOKENS = 400
 NOT_IN_SOURCES = "NOT IN SOURCES"
+STOP = ["\nQuestion:", "\nSources:"]
+"""Where a small model that restates the prompt is cut off."""
 _MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 
 
@@ -136,11 +138,13 @@ class Writer:
             timeout=settings.llm_timeout,
             max_retries=0,
             temperature=0.0,
-            max_completion_tokens=MAX_TOKENS,
+            # ``max_tokens`` is what llama.cpp, Ollama, vLLM and LM Studio read (``ChatOpenAI``
+            # would send ``max_completion_tokens``, which some of them ignore).
+            extra_body={"max_tokens": MAX_TOKENS},
             streaming=True,
         )
         self.chain: Runnable[dict[str, Any], str] = (
-            load_prompt(settings.prompts_dir) | model | StrOutputParser()
+            load_prompt(settings.prompts_dir) | model.bind(stop=STOP) | StrOutputParser()
         )
 
     def stream(

@@ -9,17 +9,27 @@ never to the user's data folder.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from llm_servers import (
+    ScriptedLLM,
+    assemble_gemma,
+    llama_command,
+    llama_env,
+    scripted_command,
+    stop,
+)
 
 from assistant import Assistant
 from assistant.embedding import SentenceTransformerEmbedder, Vectors
@@ -189,3 +199,59 @@ class Loopback:
 @pytest.fixture(scope="session")
 def loopback() -> Loopback:
     return Loopback()
+
+
+ScriptReply = str | dict[str, Any]
+StartScriptedLLM = Callable[[list[ScriptReply]], ScriptedLLM]
+
+
+@pytest.fixture
+def scripted_llm(
+    tmp_path_factory: pytest.TempPathFactory, loopback: Loopback
+) -> Iterator[StartScriptedLLM]:
+    """Start a scripted OpenAI-compatible server: ``scripted_llm(replies) -> ScriptedLLM``.
+
+    Each reply is its text, or a dict with optional ``text``, ``first_token_delay``,
+    ``chunk_delay``, ``status`` and ``hang`` (see ``llm_servers``). Every request takes the next
+    reply, the last one repeating. The servers stop when the test ends.
+    """
+    servers: list[subprocess.Popen[bytes]] = []
+
+    def start(replies: list[ScriptReply]) -> ScriptedLLM:
+        folder = tmp_path_factory.mktemp("scripted-llm")
+        script, output = folder / "script.json", folder / "server.log"
+        script.write_text(json.dumps(replies))
+        port = loopback.free_port()
+        command = scripted_command(script, folder / "requests.jsonl", port)
+        with output.open("wb") as out:
+            servers.append(subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT))
+        url = f"http://{loopback.host}:{port}/v1"
+        loopback.wait(f"{url}/models", servers[-1], 10, output)
+        return ScriptedLLM(url=url, log=folder / "requests.jsonl")
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            stop(server)
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory, loopback: Loopback) -> Iterator[str]:
+    """llama.cpp's OpenAI-compatible server with the packaged Gemma 3 270M, for the session.
+
+    Yields the base URL (ending ``/v1``); the model answers to the name ``default``.
+    """
+    folder = tmp_path_factory.mktemp("llama")
+    model = assemble_gemma(folder)
+    port = loopback.free_port()
+    output = folder / "server.log"
+    with output.open("wb") as out:
+        command = llama_command(model, port)
+        server = subprocess.Popen(command, env=llama_env(), stdout=out, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://{loopback.host}:{port}/v1"
+        loopback.wait(f"{url}/models", server, 180, output)
+        yield url
+    finally:
+        stop(server)

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from assistant import Assistant
 
 if TYPE_CHECKING:
-    from conftest import Loopback
+    from conftest import Loopback, StartScriptedLLM
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = ROOT / "articles" / "ukraine-russia-istanbul-talks.txt"
@@ -45,24 +46,23 @@ HOSTILE = (
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, loopback: Loopback) -> Iterator[str]:
-    """The page served on a free loopback port, over an index in a temporary folder."""
-    work = tmp_path_factory.mktemp("browser")
-    Assistant(index_dir=work / "index").ingest([ARTICLE])
+@contextmanager
+def serve(work: Path, loopback: Loopback, **env: str) -> Iterator[str]:
+    """``streamlit run app.py`` on a free loopback port over ``work/index``, with ``env``."""
     port = loopback.free_port()
-    env = {
+    environment = {
         **os.environ,
         "ASSISTANT_INDEX_DIR": str(work / "index"),
         "HF_HUB_OFFLINE": "1",
         "ANONYMIZED_TELEMETRY": "False",
+        **env,
     }
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
     command += ["--browser.gatherUsageStats", "false", "--server.address", "127.0.0.1"]
     command += ["--server.port", str(port), "--server.fileWatcherType", "none"]
     log = work / "streamlit.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}"
     try:
         loopback.wait(f"{url}/_stcore/health", process, 120, log)
@@ -71,6 +71,15 @@ def server(tmp_path_factory: pytest.TempPathFactory, loopback: Loopback) -> Iter
         process.terminate()
         process.wait(timeout=30)
     assert "Traceback" not in log.read_text(), log.read_text()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, loopback: Loopback) -> Iterator[str]:
+    """The page served on a free loopback port, over an index in a temporary folder."""
+    work = tmp_path_factory.mktemp("browser")
+    Assistant(index_dir=work / "index").ingest([ARTICLE])
+    with serve(work, loopback) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +171,36 @@ def test_markup_in_an_uploaded_article_is_shown_and_never_run(page: Page) -> Non
     assert dialogs == []
     assert page.locator("img[src=x], img[src=y], [onerror]").count() == 0
     assert not page.evaluate("[...document.scripts].some(s => s.textContent.includes('__pwned'))")
+
+
+def test_a_model_answer_streams_into_the_message_then_the_verified_one_replaces_it(
+    browser: Browser, loopback: Loopback, scripted_llm: StartScriptedLLM, tmp_path: Path
+) -> None:
+    true = "The Kremlin has proposed a limited ceasefire lasting two to three days [1]."
+    made_up = "It would be watched by 4,000 observers [1]."
+    model = scripted_llm([{"text": f"{true} {made_up}", "chunk_delay": 0.3}])
+    Assistant(index_dir=tmp_path / "index").ingest([ARTICLE])
+    with serve(tmp_path, loopback, ASSISTANT_LLM_BASE_URL=model.url) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(url)
+        page.get_by_placeholder(PROMPT).wait_for()
+        page.evaluate("window.__same_page = true")
+        box = page.get_by_placeholder(PROMPT)
+        box.fill("What did Russia propose on ceasefire length?")
+        box.press("Enter")
+        reply = page.get_by_test_id("stChatMessage").nth(1)
+        draft = reply.get_by_text("The Kremlin has proposed", exact=False).first
+        draft.wait_for()
+        # the draft shows while the model is still writing: the final answer is not there yet
+        assert reply.locator(".answer").count() == 0
+        expect(reply.locator(".answer")).to_contain_text("two to three days", timeout=60_000)
+        expect(reply.locator(".answer")).to_contain_text("[1]")
+        expect(reply.locator(".answer")).not_to_contain_text("4,000")
+        expect(reply).to_contain_text("written by the language model")
+        expect(reply.get_by_text("Removed: not supported by the sources")).to_be_visible()
+        expect(reply.locator("mark").first).to_contain_text("two to three days")
+        assert "▌" not in reply.inner_text()
+        assert page.evaluate("window.__same_page") is True  # no reload
+        context.close()
