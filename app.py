@@ -128,7 +128,7 @@ def load_assistant(index_dir: str) -> Assistant:
     # Load the embedding model and retrieval state now, not on the first question. An empty
     # index cannot answer yet; the page says what to do then.
     with contextlib.suppress(AssistantError):
-        bot.ask("warm up")
+        bot.warm_up()
     return bot
 
 
@@ -630,9 +630,9 @@ def page() -> None:
 
             with st.spinner("Searching the articles…"):
                 turns().append(reply_turn(bot, question, history, draft=show))
+        remember_conversation()  # before drawing: a reload as soon as it shows finds it kept
         waiting.empty()
         render_turn(turns()[-1])
-        remember_conversation()
     render_chat_controls(chat_slot)
 
 

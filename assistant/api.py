@@ -310,6 +310,19 @@ class Assistant:
             {"question": question.strip(), "history": list(history or []), "started": started}
         )
 
+    def warm_up(self) -> None:
+        """Load the embedding model, the entity tagger and the lexical index now, so that the
+        first question is quick; the language model, if any, is not called. Does nothing on
+        an empty index."""
+        if self._writer is None and self.settings.llm_base_url:
+            self._writer = Writer(self.settings)  # imports the client; sends nothing
+        if self.index.count() == 0:
+            return
+        state: dict[str, Any] = {"question": "warm up", "history": []}
+        state["query"] = state["question"]
+        state["hits"] = self.retriever.search(state["query"], self.settings.top_k)
+        self._extract(state)
+
     def _check(self, question: str, history: History | None) -> None:
         if not isinstance(question, str) or not question.strip():
             raise InputError("The question is empty - type a question about the articles.")

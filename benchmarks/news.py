@@ -136,6 +136,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--weeks", type=int, default=None, help="index only the first N weeks")
     parser.add_argument("--index", type=Path, default=None, help="where to keep the index")
     parser.add_argument("--json", type=Path, default=None, help="also write per-question results")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="ask only every k-th question so that about N of each kind are asked "
+        "(for slow modes, e.g. a language model on a CPU)",
+    )
     args = parser.parse_args(argv)
     split = news_data.split(args.split, args.weeks)
     suffix = f"-w{args.weeks}" if args.weeks else ""
@@ -145,7 +152,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{len(split.answerable)} answerable and {len(split.unanswerable)} unanswerable questions"
     )
     bot = open_index(split, index_dir)
-    asked = [(q, True) for q in split.answerable] + [(q, False) for q in split.unanswerable]
+    answerable, unanswerable = split.answerable, split.unanswerable
+    if args.limit:
+        answerable = answerable[:: max(1, len(answerable) // args.limit)][: args.limit]
+        unanswerable = unanswerable[:: max(1, len(unanswerable) // args.limit)][: args.limit]
+    mode = bot.settings.llm_base_url
+    print(f"mode: {f'generated ({mode}, {bot.settings.llm_model})' if mode else 'extractive'}")
+    asked = [(q, True) for q in answerable] + [(q, False) for q in unanswerable]
     outcomes = [ask(bot, q, answerable) for q, answerable in tqdm(asked, desc="ask")]
     print("\n".join(report(outcomes)))
     if args.json:

@@ -375,7 +375,7 @@ def test_an_unexpected_failure_shows_a_message_not_a_traceback(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(Assistant, "ask", broken)
+    monkeypatch.setattr(Assistant, "stream", broken)
     chat.chat_input[0].set_value("What did Russia propose on ceasefire length?").run()
 
     assert not chat.exception

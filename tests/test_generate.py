@@ -213,7 +213,7 @@ def test_a_slow_or_hung_model_falls_back_within_the_timeout(
 ) -> None:
     server = scripted_llm([reply])
     bot = with_model(bundled_index, real_embedder, server.url, timeout=2.0)
-    bot.ask("warm up")  # the models load once, outside the measured time
+    bot.warm_up()  # the models load once, outside the measured time
     started = time.monotonic()
     answer = bot.ask(CEASEFIRE)
     assert time.monotonic() - started <= 2.0 + 1.0
@@ -276,3 +276,16 @@ def test_a_real_small_model_streams_and_only_verified_sentences_remain(
             assert final.citations
         else:  # declined or unsupported: the extractive answer, with a notice if it differs
             assert final.mode == "extractive" or final.abstained
+
+
+@pytest.mark.slow
+def test_warming_up_never_calls_the_model(
+    scripted_llm: StartScriptedLLM,
+    bundled_index: Path,
+    real_embedder: SentenceTransformerEmbedder,
+) -> None:
+    server = scripted_llm([TRUE])
+    bot = with_model(bundled_index, real_embedder, server.url)
+    bot.warm_up()
+    assert server.requests() == []
+    assert bot.ask(CEASEFIRE).mode == "generated" and len(server.requests()) == 1
