@@ -71,6 +71,8 @@ bench: install browser
 	$(BIN)/python benchmarks/news.py --split odd
 	$(BIN)/python benchmarks/news.py --split even
 	$(BIN)/python benchmarks/app_latency.py
+	$(BIN)/python benchmarks/concurrency.py
+	$(BIN)/python benchmarks/support_floor.py
 
 calibrate: install
 	$(BIN)/python benchmarks/calibrate.py --write

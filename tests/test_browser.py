@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -191,8 +192,12 @@ def test_a_model_answer_streams_into_the_message_then_the_verified_one_replaces_
         box.fill("What did Russia propose on ceasefire length?")
         box.press("Enter")
         reply = page.get_by_test_id("stChatMessage").nth(1)
-        draft = reply.get_by_text("The Kremlin has proposed", exact=False).first
-        draft.wait_for()
+        reply.get_by_text("▌", exact=False).first.wait_for()  # the draft's first words
+        # the request was logged as the model started answering (no first-token delay)
+        lag = time.time() - model.log.stat().st_mtime
+        expect(reply.get_by_text("The Kremlin has proposed", exact=False).first).to_be_visible()
+        print(f"first words on the page {lag:.2f} s after the model's first token")
+        assert lag <= 1.0
         # the draft shows while the model is still writing: the final answer is not there yet
         assert reply.locator(".answer").count() == 0
         expect(reply.locator(".answer")).to_contain_text("two to three days", timeout=60_000)
