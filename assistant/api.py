@@ -255,11 +255,9 @@ class Assistant:
         """
         with self._write_lock:
             if self.index.read_only:
-                found = self.index.check()
                 if repair:
-                    with self.index.writing():  # raises ReadOnlyError
-                        pass
-                return found
+                    self.index.store.require_writable()
+                return self.index.check()
             with self.index.writing(clean=False):
                 found = self.index.check()
                 if repair and not found.ok:
@@ -314,8 +312,7 @@ class Assistant:
         """Load the embedding model, the entity tagger and the lexical index now, so that the
         first question is quick; the language model, if any, is not called. Does nothing on
         an empty index."""
-        if self._writer is None and self.settings.llm_base_url:
-            self._writer = Writer(self.settings)  # imports the client; sends nothing
+        self._model()  # imports the client; sends nothing
         if self.index.count() == 0:
             return
         state: dict[str, Any] = {"question": "warm up", "history": []}
@@ -383,12 +380,17 @@ class Assistant:
 
     def _respond(self, drafts: Iterator[_Drafted]) -> Iterator[Answer]:
         for draft in drafts:
-            if self._writer is None and self.settings.llm_base_url:
-                self._writer = Writer(self.settings)
-            if self._writer is None:
+            writer = self._model()
+            if writer is None:
                 yield draft.extractive
             else:
-                yield from self._generate(draft, self._writer)
+                yield from self._generate(draft, writer)
+
+    def _model(self) -> Writer | None:
+        """The language model's client, made on first use; ``None`` when none is configured."""
+        if self._writer is None and self.settings.llm_base_url:
+            self._writer = Writer(self.settings)
+        return self._writer
 
     def _generate(self, draft: _Drafted, writer: Writer) -> Iterator[Answer]:
         """The model's answer, streamed, then verified; the extractive one when it fails."""

@@ -6,7 +6,6 @@ Chroma's column-shaped results are turned into records here and nowhere else.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -16,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from assistant.embedding import Vectors
-from assistant.errors import AssistantError, IndexMismatchError, IndexMissingError
+from assistant.errors import IndexMismatchError, IndexMissingError
 from assistant.records import Article, Hit, IndexCheck, IndexStats, Passage, Span
-from assistant.storage import RETRIES, Store, guarded, log, transient, translate
+from assistant.storage import Store, guarded, log, retrying
 
 MANIFEST_FILE = "manifest.json"
 Stored = tuple[Article, Sequence[Passage], Vectors, Sequence[str]]
@@ -82,23 +81,11 @@ class Index:
         return self.store.read_only
 
     def _open(self, reopen: bool) -> None:
-        try:
-            for pause in (*RETRIES, None):
-                try:
-                    self._connect(reopen)
-                    break
-                except AssistantError:
-                    raise
-                except Exception as exc:
-                    if pause is None or not transient(exc, self.store):
-                        raise
-                    time.sleep(pause)
-                    reopen = True
-        except AssistantError:
-            raise
-        except Exception as exc:
-            raise translate(exc, self.store) from None
+        retrying(lambda: self._connect(reopen or self.stale), self.store, self._mark_stale)
         self.stale = False
+
+    def _mark_stale(self) -> None:
+        self.stale = True
 
     def _connect(self, reopen: bool) -> None:
         client = self.store.client(reopen=reopen)
@@ -138,9 +125,12 @@ class Index:
                 f"{_describe(self.manifest)} - delete it and run `assistant ingest` to rebuild."
             )
         folder = self.store.folder
-        text = json.dumps(asdict(self.manifest), indent=2)
+        text = self._manifest_text()
         if folder is not None and not self.read_only and self._manifest_file() != text:
             (folder / MANIFEST_FILE).write_text(text)
+
+    def _manifest_text(self) -> str:
+        return json.dumps(asdict(self.manifest), indent=2)
 
     def _manifest_file(self) -> str | None:
         folder = self.store.folder
@@ -161,14 +151,7 @@ class Index:
         with self.store.writing(clean) as interrupted:
             self.refresh()
             if interrupted and clean:
-                try:
-                    self.store.ensure_space(0)
-                    self._sweep()
-                except AssistantError:
-                    raise
-                except Exception as exc:
-                    self.stale = True
-                    raise translate(exc, self.store) from None
+                retrying(self._sweep, self.store, self._mark_stale)
             yield
 
     # writing ---------------------------------------------------------------------------
@@ -260,8 +243,7 @@ class Index:
             orphans=tuple(sorted(p for p, a in owner.items() if a not in recorded)),
             incomplete=tuple(sorted(a for a, n in recorded.items() if held.get(a, 0) < n)),
             unreadable=tuple(self._unreadable(list(owner))),
-            manifest=folder is not None
-            and self._manifest_file() != json.dumps(asdict(self.manifest), indent=2),
+            manifest=folder is not None and self._manifest_file() != self._manifest_text(),
             interrupted=self.store.interrupted(),
         )
 
@@ -289,8 +271,7 @@ class Index:
                         metadatas=got["metadatas"],
                     )
             if self.store.folder is not None:
-                text = json.dumps(asdict(self.manifest), indent=2)
-                (self.store.folder / MANIFEST_FILE).write_text(text)
+                (self.store.folder / MANIFEST_FILE).write_text(self._manifest_text())
             self.store.wrote()
             self.store.settled()
         files = sorted({k.split("#", 1)[0] for a in found.incomplete for k in sources.get(a, [])})
@@ -298,6 +279,7 @@ class Index:
 
     def _sweep(self) -> None:
         """After an interrupted write: drop passages whose article was never listed."""
+        self.store.ensure_space(0)
         owner = self._passage_owners()
         recorded = self._recorded_passages()
         orphans = [p for p, a in owner.items() if a not in recorded]
@@ -441,10 +423,7 @@ class Index:
 
     @guarded
     def stats(self) -> IndexStats:
-        got = _get_all(self._articles, ["metadatas"])
-        per_article = {
-            i: int(m.get("passages", 0)) for i, m in zip(got["ids"], got["metadatas"], strict=True)
-        }
+        per_article = self._recorded_passages()
         size = None
         if self.store.folder is not None:
             size = sum(p.stat().st_size for p in self.store.folder.rglob("*") if p.is_file())

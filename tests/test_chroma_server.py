@@ -43,12 +43,7 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory, loopback: Loopback) -> 
         loopback.wait(f"{url}/api/v2/heartbeat", server, STARTUP_SECONDS)
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        loopback.stop(server)
 
 
 @pytest.mark.slow

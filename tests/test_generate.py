@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from assistant.verify import claim, declined, markers, sentences, unsupported_fa
 
 if TYPE_CHECKING:
     from conftest import Loopback, StartScriptedLLM
+    from llm_servers import ScriptedLLM
 
 CEASEFIRE = "What did Russia propose on ceasefire length?"
 TRUE = "The Kremlin has proposed a limited ceasefire lasting two to three days [1]."
@@ -85,15 +87,32 @@ def test_the_prompt_templates_load_from_the_prompts_folder(tmp_path: Path) -> No
 
 # against the scripted server ---------------------------------------------------------------
 
+WithScripted = Callable[..., tuple["ScriptedLLM", Assistant]]
 
-@pytest.mark.slow
-def test_unsupported_sentences_are_removed_and_markers_renumbered(
+
+@pytest.fixture
+def with_scripted(
     scripted_llm: StartScriptedLLM,
     bundled_index: Path,
     real_embedder: SentenceTransformerEmbedder,
+) -> WithScripted:
+    """``with_scripted(replies, timeout=20.0)``: a scripted server, and an assistant over the
+    bundled article that asks it."""
+
+    def start(
+        replies: list[str | dict[str, object]], timeout: float = 20.0
+    ) -> tuple[ScriptedLLM, Assistant]:
+        server = scripted_llm(replies)  # type: ignore[arg-type]
+        return server, with_model(bundled_index, real_embedder, server.url, timeout)
+
+    return start
+
+
+@pytest.mark.slow
+def test_unsupported_sentences_are_removed_and_markers_renumbered(
+    with_scripted: WithScripted,
 ) -> None:
-    server = scripted_llm([f"{TRUE} {MADE_UP_NUMBER} {NOWHERE} {UNCITED}"])
-    bot = with_model(bundled_index, real_embedder, server.url)
+    server, bot = with_scripted([f"{TRUE} {MADE_UP_NUMBER} {NOWHERE} {UNCITED}"])
     reply = bot.ask(CEASEFIRE)
     assert reply.mode == "generated" and not reply.abstained
     assert (
@@ -112,13 +131,12 @@ def test_unsupported_sentences_are_removed_and_markers_renumbered(
 
 @pytest.mark.slow
 def test_a_cited_source_that_says_something_else_does_not_support_a_sentence(
-    scripted_llm: StartScriptedLLM,
-    bundled_index: Path,
-    real_embedder: SentenceTransformerEmbedder,
+    with_scripted: WithScripted,
 ) -> None:
     # every marker cites a real source, but not the one that states the fact
-    server = scripted_llm(["The Kremlin proposed a ceasefire of two to three days [2] [3] [4]."])
-    bot = with_model(bundled_index, real_embedder, server.url)
+    _server, bot = with_scripted(
+        ["The Kremlin proposed a ceasefire of two to three days [2] [3] [4]."]
+    )
     reply = bot.ask(CEASEFIRE)
     for c in reply.citations:  # kept only if a cited sentence states it
         assert "two to three days" in c.quote
@@ -127,12 +145,9 @@ def test_a_cited_source_that_says_something_else_does_not_support_a_sentence(
 
 @pytest.mark.slow
 def test_the_answer_streams_then_the_verified_answer_comes_last(
-    scripted_llm: StartScriptedLLM,
-    bundled_index: Path,
-    real_embedder: SentenceTransformerEmbedder,
+    with_scripted: WithScripted,
 ) -> None:
-    server = scripted_llm([{"text": f"{TRUE} {MADE_UP_NUMBER}", "chunk_delay": 0.02}])
-    bot = with_model(bundled_index, real_embedder, server.url)
+    _server, bot = with_scripted([{"text": f"{TRUE} {MADE_UP_NUMBER}", "chunk_delay": 0.02}])
     snapshots = list(bot.stream(CEASEFIRE))
     drafts, final = snapshots[:-1], snapshots[-1]
     assert len(drafts) > 5 and all(not d.final and not d.citations for d in drafts)
@@ -145,12 +160,9 @@ def test_the_answer_streams_then_the_verified_answer_comes_last(
 
 @pytest.mark.slow
 def test_history_reaches_the_model_without_old_markers(
-    scripted_llm: StartScriptedLLM,
-    bundled_index: Path,
-    real_embedder: SentenceTransformerEmbedder,
+    with_scripted: WithScripted,
 ) -> None:
-    server = scripted_llm([TRUE])
-    bot = with_model(bundled_index, real_embedder, server.url)
+    server, bot = with_scripted([TRUE])
     history = [
         {"role": "user", "content": "Who proposed a ceasefire?"},
         {"role": "assistant", "content": "The Kremlin did [1]."},
@@ -163,12 +175,9 @@ def test_history_reaches_the_model_without_old_markers(
 
 @pytest.mark.slow
 def test_when_the_model_declines_the_assistant_does_not_make_anything_up(
-    scripted_llm: StartScriptedLLM,
-    bundled_index: Path,
-    real_embedder: SentenceTransformerEmbedder,
+    with_scripted: WithScripted,
 ) -> None:
-    server = scripted_llm(["NOT IN SOURCES"])
-    bot = with_model(bundled_index, real_embedder, server.url)
+    _server, bot = with_scripted(["NOT IN SOURCES"])
     unrelated = bot.ask("Who won the football match?")
     assert unrelated.abstained and unrelated.citations == () and unrelated.notice is None
     answerable = bot.ask(CEASEFIRE)  # the extractive answer, saying the model found none
@@ -189,12 +198,9 @@ def test_when_the_model_declines_the_assistant_does_not_make_anything_up(
 def test_a_failing_model_gives_the_extractive_answer_with_a_notice(
     reply: str | dict[str, object],
     says: str,
-    scripted_llm: StartScriptedLLM,
-    bundled_index: Path,
-    real_embedder: SentenceTransformerEmbedder,
+    with_scripted: WithScripted,
 ) -> None:
-    server = scripted_llm([reply])
-    bot = with_model(bundled_index, real_embedder, server.url)
+    _server, bot = with_scripted([reply])
     answer = bot.ask(CEASEFIRE)
     assert answer.mode == "extractive" and not answer.abstained
     assert "two to three days" in answer.text
@@ -207,12 +213,9 @@ def test_a_failing_model_gives_the_extractive_answer_with_a_notice(
 @pytest.mark.parametrize("reply", [{"first_token_delay": 30, "text": TRUE}, {"hang": True}])
 def test_a_slow_or_hung_model_falls_back_within_the_timeout(
     reply: dict[str, object],
-    scripted_llm: StartScriptedLLM,
-    bundled_index: Path,
-    real_embedder: SentenceTransformerEmbedder,
+    with_scripted: WithScripted,
 ) -> None:
-    server = scripted_llm([reply])
-    bot = with_model(bundled_index, real_embedder, server.url, timeout=2.0)
+    _server, bot = with_scripted([reply], timeout=2.0)
     bot.warm_up()  # the models load once, outside the measured time
     started = time.monotonic()
     answer = bot.ask(CEASEFIRE)
@@ -280,12 +283,9 @@ def test_a_real_small_model_streams_and_only_verified_sentences_remain(
 
 @pytest.mark.slow
 def test_warming_up_never_calls_the_model(
-    scripted_llm: StartScriptedLLM,
-    bundled_index: Path,
-    real_embedder: SentenceTransformerEmbedder,
+    with_scripted: WithScripted,
 ) -> None:
-    server = scripted_llm([TRUE])
-    bot = with_model(bundled_index, real_embedder, server.url)
+    server, bot = with_scripted([TRUE])
     bot.warm_up()
     assert server.requests() == []
     assert bot.ask(CEASEFIRE).mode == "generated" and len(server.requests()) == 1

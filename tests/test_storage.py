@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import HashingEmbedder
 
-from assistant import Assistant, IndexBusyError, ReadOnlyError
+from assistant import Assistant, IndexBusyError, ReadOnlyError, Settings
 from assistant.embedding import SentenceTransformerEmbedder
 from assistant.storage import PENDING_FILE
 
@@ -41,11 +42,9 @@ def write_articles(folder: Path, count: int, first: int = 0, version: str = "") 
     return paths
 
 
-def fake(folder: Path, **kwargs: object) -> Assistant:
-    sys.path.insert(0, str(TESTS))
-    from conftest import HashingEmbedder
-
-    return Assistant(index_dir=folder, embedder=HashingEmbedder(), **kwargs)  # type: ignore[arg-type]
+def fake(folder: Path, lock_timeout: float = 60.0) -> Assistant:
+    settings = Settings(index_dir=folder, lock_timeout=lock_timeout)
+    return Assistant(settings=settings, embedder=HashingEmbedder())
 
 
 def snapshot(bot: Assistant) -> tuple[int, int, list[tuple[str, int]]]:
@@ -233,9 +232,7 @@ def test_a_second_writer_waits_and_then_gives_up_with_the_writers_pid(tmp_path: 
     write_articles(folder, 3)
     holder = fake(index)
     holder.ingest([folder])
-    other = fake(index, settings=None)
-    other.settings = other.settings.model_copy(update={"lock_timeout": 0.5})
-    other.index.store._lock_timeout = 0.5
+    other = fake(index, lock_timeout=0.5)
     with holder.index.writing():
         started = time.monotonic()
         with pytest.raises(IndexBusyError, match=f"being written by process {os.getpid()}"):
