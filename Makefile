@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install test lint typecheck run index bench calibrate browser clean lock
+.PHONY: install test lint typecheck run index bench calibrate train-reader browser clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,11 @@ bench: install browser
 	$(BIN)/python benchmarks/support_floor.py
 
 calibrate: install
+	$(BIN)/python benchmarks/calibrate.py --write
+
+# Retrain the answer reader (assistant/reader/) from ../shared data; then `make calibrate`.
+train-reader: install
+	$(BIN)/python benchmarks/train_reader.py --write
 	$(BIN)/python benchmarks/calibrate.py --write
 
 clean:

@@ -1,8 +1,11 @@
 """Hits -> an extractive Answer whose every sentence is a verified citation.
 
-Each sentence of the retrieved passages is a candidate. A logistic model, fitted on
-SQuAD 2.0 by ``benchmarks/calibrate.py`` and stored in ``calibration.json``, turns its
-features into the probability that the sentence answers the question; below the fitted
+Each sentence of the retrieved passages is a candidate. Two logistic models, fitted on
+RealTime QA and SQuAD 2.0 by ``benchmarks/calibrate.py`` and stored in ``calibration.json``,
+turn its features into probabilities that the sentence answers the question: the *choice*
+model, which reads the answer reader's score too, picks the sentence; the *gate* model,
+which leaves the reader out (its scores rank sentences well within a question but are not
+comparable across questions), decides whether any sentence answers at all: below the fitted
 threshold the assistant abstains.
 """
 
@@ -12,7 +15,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from itertools import pairwise
@@ -30,6 +33,7 @@ from assistant.patterns import (
     names,
     question_type,
 )
+from assistant.reader import Scorer, default_reader
 from assistant.records import Answer, Citation, Hit, Passage, Span
 from assistant.retrieve import stem, words
 
@@ -44,8 +48,11 @@ FEATURES = (
     "type_miss",
     "support",
     "rank",
+    "reader",
 )
 MAX_SENTENCES = 2
+READ_TOP = 8
+"""How many candidate sentences the answer reader reads per question (see ``candidates``)."""
 ABSTAIN_TEXT = "The articles don't say: none of the indexed articles answers this question."
 
 
@@ -61,12 +68,16 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Calibration:
-    """Logistic weights over ``FEATURES`` and the probability below which to abstain."""
+    """Logistic weights over ``FEATURES`` that choose the sentence, and the gate: weights
+    whose best probability among the candidates must reach ``threshold`` for an answer.
+    Without gate weights, the choice weights are the gate too."""
 
     weights: tuple[float, ...]
     bias: float
     threshold: float
     second_ratio: float = 0.8
+    gate_weights: tuple[float, ...] | None = None
+    gate_bias: float = 0.0
 
     @classmethod
     def load(cls, path: Path | None = None) -> Calibration:
@@ -77,16 +88,30 @@ class Calibration:
         )
         data = json.loads(raw)
         weights = tuple(float(data["weights"][name]) for name in FEATURES)
+        gate = data.get("gate")
         return cls(
             weights,
             float(data["bias"]),
             float(data["threshold"]),
             float(data.get("second_ratio", 0.8)),
+            tuple(float(gate["weights"].get(name, 0.0)) for name in FEATURES) if gate else None,
+            float(gate["bias"]) if gate else 0.0,
         )
 
     def probability(self, features: Sequence[float]) -> float:
-        z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))
-        return 1.0 / (1.0 + math.exp(-z))
+        """The choice model's probability that a sentence with ``features`` answers."""
+        return _logistic(self.weights, self.bias, features)
+
+    def confidence(self, features: Sequence[float]) -> float:
+        """The gate model's probability, compared with ``threshold``."""
+        if self.gate_weights is None:
+            return self.probability(features)
+        return _logistic(self.gate_weights, self.gate_bias, features)
+
+
+def _logistic(weights: Sequence[float], bias: float, features: Sequence[float]) -> float:
+    z = bias + sum(w * x for w, x in zip(weights, features, strict=True))
+    return 1.0 / (1.0 + math.exp(-z))
 
 
 @lru_cache(maxsize=1)
@@ -199,7 +224,12 @@ def answer_phrases(question: str, texts: Sequence[str]) -> list[set[str]] | None
 
 
 def candidates(
-    question: str, query: str, hits: Sequence[Hit], embedder: Embedder
+    question: str,
+    query: str,
+    hits: Sequence[Hit],
+    embedder: Embedder,
+    reader: Scorer | None = None,
+    calibration: Calibration | None = None,
 ) -> list[Candidate]:
     """Every sentence of ``hits`` with its features (see ``FEATURES``).
 
@@ -207,7 +237,11 @@ def candidates(
     ``type_miss``: the question asks for a kind of thing (a number, a person, ...) and the
     sentence holds none that the question does not already name. ``support``: the share of
     the candidate sentences that mention the sentence's best such phrase, since the answer
-    to a news question is usually repeated across reports.
+    to a news question is usually repeated across reports. ``reader``: the answer reader's
+    probability that the sentence answers ``query`` (``reader.py``). Reading is the costly
+    step, so with a gated ``calibration`` only the ``READ_TOP`` sentences the gate rates
+    highest are read (the others keep 0, which the reader gives non-answers anyway); without
+    one, every sentence is read (as the fit does).
     """
     found = _sentences(hits)
     if not found:
@@ -245,9 +279,26 @@ def candidates(
             1.0 if things is not None and not mine else 0.0,
             max((mentions[t] for t in mine), default=0) / len(texts),
             1.0 / (1 + rank),
+            0.0,
         )
         result.append(Candidate(hit, span, text, features))
-    return result
+    return _read(query, result, reader or default_reader(), calibration)
+
+
+def _read(
+    query: str, found: list[Candidate], reader: Scorer, calibration: Calibration | None
+) -> list[Candidate]:
+    """``found`` with the reader's score as the last feature (see ``candidates``)."""
+    chosen = list(range(len(found)))
+    if calibration is not None and calibration.gate_weights is not None:
+        chosen.sort(key=lambda n: -calibration.confidence(found[n].features))
+        chosen = chosen[:READ_TOP]
+    read = reader.score(query, [found[n].text for n in chosen])
+    at = FEATURES.index("reader")
+    for n, r in zip(chosen, read, strict=True):
+        features = found[n].features
+        found[n] = replace(found[n], features=(*features[:at], float(r), *features[at + 1 :]))
+    return found
 
 
 def compose(
@@ -259,15 +310,27 @@ def compose(
 ) -> Answer:
     """The answer from scored candidates: the best one or two sentences, or an abstention.
 
-    A citation is only returned after ``article_text(id)[start:end] == quote`` is checked.
+    The reply abstains unless some candidate's gate probability reaches the threshold; it
+    then gives the best-scored sentence, and the second best when its score is at least
+    ``second_ratio`` of the best and it passes the gate itself. ``Answer.confidence`` is the
+    best gate probability. A citation is only returned after
+    ``article_text(id)[start:end] == quote`` is checked.
     """
     ranked = sorted(scored, key=lambda cs: -cs[1])
-    best = ranked[0][1] if ranked else 0.0
-    floor = max(calibration.threshold, calibration.second_ratio * best)
-    chosen = [c for c, p in ranked[:MAX_SENTENCES] if p >= floor]
+    gated = calibration.gate_weights is not None
+    gate = [calibration.confidence(c.features) if gated else p for c, p in ranked]
+    sure = max(gate, default=0.0)
+    if sure < calibration.threshold:
+        return Answer(question, ABSTAIN_TEXT, True, (), tuple(related), sure)
+    floor = calibration.second_ratio * ranked[0][1]
+    chosen = [ranked[0][0]] + [
+        c
+        for (c, p), g in zip(ranked[1:MAX_SENTENCES], gate[1:], strict=False)
+        if p >= floor and g >= calibration.threshold
+    ]
     chosen = [c for c in chosen if verified(c, article_text)]
     if not chosen:
-        return Answer(question, ABSTAIN_TEXT, True, (), tuple(related), best)
+        return Answer(question, ABSTAIN_TEXT, True, (), tuple(related), sure)
     first = chosen[0].hit.passage.article_id
     chosen.sort(key=lambda c: (c.hit.passage.article_id != first, c.span.start))
     citations = tuple(
@@ -275,7 +338,7 @@ def compose(
         for n, c in enumerate(chosen, 1)
     )
     text = " ".join(f"{c.quote} [{c.marker}]" for c in citations)
-    return Answer(question, text, False, citations, (), best)
+    return Answer(question, text, False, citations, (), sure)
 
 
 def verified(c: Candidate, article_text: Callable[[str], str | None]) -> bool:

@@ -26,6 +26,7 @@ from assistant.errors import ArticleNotFoundError, IndexMissingError, InputError
 from assistant.generate import ModelError, Writer, pick_sources
 from assistant.index import Index, Manifest
 from assistant.ingest import Parsed, collect, parse, read_file
+from assistant.reader import Scorer, default_reader
 from assistant.records import (
     Answer,
     Article,
@@ -83,6 +84,10 @@ class Assistant:
         embedder: the sentence embedder (default: the packaged all-MiniLM-L6-v2, loaded lazily).
         create: create the index when missing; with ``False`` a missing index raises
             ``IndexMissingError``.
+        calibration: the sentence model and abstention threshold (default: the fitted
+            ``assistant/calibration.json``).
+        reader: scores how likely a sentence answers the question (default: the trained
+            answer reader, ``assistant/reader/``, loaded lazily).
     """
 
     def __init__(
@@ -93,6 +98,7 @@ class Assistant:
         embedder: Embedder | None = None,
         create: bool = True,
         calibration: answering.Calibration | None = None,
+        reader: Scorer | None = None,
     ) -> None:
         base = settings or load_settings()
         self.settings = (
@@ -103,6 +109,7 @@ class Assistant:
         )
         self._sentences = CachedEmbedder(self.embedder)
         self.calibration = calibration or answering.default_calibration()
+        self.reader = reader or default_reader()
         manifest = Manifest(
             model=self.embedder.name,
             dimension=self.embedder.dimension,
@@ -365,7 +372,9 @@ class Assistant:
     def _extract(self, state: dict[str, Any]) -> _Drafted:
         """The extractive answer, and the scored sentences a language model would be given."""
         hits: list[Hit] = state["hits"]
-        found = answering.candidates(state["question"], state["query"], hits, self._sentences)
+        found = answering.candidates(
+            state["question"], state["query"], hits, self._sentences, self.reader, self.calibration
+        )
         scored = list(zip(found, answering.score(found, self.calibration), strict=True))
         articles = _Articles(self.index)
         reply = answering.compose(

@@ -30,7 +30,7 @@ import string
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -81,7 +81,7 @@ def row(
     hits: Sequence[Hit],
     answers: Sequence[str],
 ) -> Row:
-    found = answering.candidates(question, question, hits, bot.embedder)
+    found = answering.candidates(question, question, hits, bot.embedder, bot.reader)
     gold = [norm(a) for a in answers if norm(a)]
     labels = [int(any(f" {g} " in f" {norm(c.text)} " for g in gold)) for c in found]
     x = np.asarray([c.features for c in found], dtype=np.float64).reshape(
@@ -126,12 +126,15 @@ def news_rows(index_dir: Path | None) -> list[Row]:
 
 
 def best(row: Row, model: answering.Calibration) -> tuple[float, bool]:
-    """The best candidate's probability and whether it holds the answer."""
+    """The best gate probability among the candidates, and whether the sentence the choice
+    model picks holds the answer."""
     if not len(row.x):
         return 0.0, False
-    p = 1 / (1 + np.exp(-(row.x @ np.asarray(model.weights) + model.bias)))
-    i = int(np.argmax(p))
-    return float(p[i]), bool(row.y[i])
+    gate = model.gate_weights if model.gate_weights is not None else model.weights
+    bias = model.gate_bias if model.gate_weights is not None else model.bias
+    sure = 1 / (1 + np.exp(-(row.x @ np.asarray(gate) + bias)))
+    choice = row.x @ np.asarray(model.weights) + model.bias
+    return float(sure.max()), bool(row.y[int(np.argmax(choice))])
 
 
 def rates(rows: Sequence[Row], model: answering.Calibration) -> dict[str, float]:
@@ -150,24 +153,38 @@ def rates(rows: Sequence[Row], model: answering.Calibration) -> dict[str, float]
 
 
 def fit(rows: Sequence[Row], abstain: float = ABSTAIN) -> answering.Calibration:
-    """The sentence model, fitted on the candidates of every answerable question, and the
-    lowest threshold that abstains on at least ``abstain`` of the news questions that the
+    """The two sentence models, fitted on the candidates of every answerable question, and
+    the lowest threshold that abstains on at least ``abstain`` of the news questions that the
     indexed articles do not address (the lowest, since an answer can be checked through its
-    citations and an abstention cannot)."""
+    citations and an abstention cannot).
+
+    The choice model uses every feature; the gate model leaves out the answer reader, whose
+    scores were trained to rank the sentences of one question (and on the odd weeks
+    themselves, so they are optimistic here): fitted on them, the gate abstained more on
+    answerable questions without abstaining more on unanswerable ones.
+    """
     answerable = [r for r in rows if r.kind == ANSWERABLE and len(r.x)]
     x = np.concatenate([r.x for r in answerable])
     y = np.concatenate([r.y for r in answerable])
-    model = LogisticRegression(C=1.0, max_iter=5000).fit(x, y)
-    weights = tuple(float(w) for w in model.coef_[0])
-    bias = float(model.intercept_[0])
-    scorer = answering.Calibration(weights, bias, 0.0)
+    choice = LogisticRegression(C=1.0, max_iter=5000).fit(x, y)
+    without = np.asarray([name != "reader" for name in answering.FEATURES])
+    gate = LogisticRegression(C=1.0, max_iter=5000).fit(x[:, without], y)
+    gate_weights = np.zeros(len(answering.FEATURES))
+    gate_weights[without] = gate.coef_[0]
+    scorer = answering.Calibration(
+        tuple(float(w) for w in choice.coef_[0]),
+        float(choice.intercept_[0]),
+        0.0,
+        gate_weights=tuple(float(w) for w in gate_weights),
+        gate_bias=float(gate.intercept_[0]),
+    )
     negatives = sorted(best(r, scorer)[0] for r in rows if r.kind == "unanswerable")
     threshold = next(
         float(t)
         for t in np.linspace(0.01, 0.99, 99)
         if np.mean([p < t for p in negatives]) >= abstain
     )
-    return answering.Calibration(weights, bias, threshold)
+    return replace(scorer, threshold=threshold)
 
 
 def main() -> None:
@@ -206,6 +223,8 @@ def main() -> None:
     print(
         "weights:", {f: round(w, 3) for f, w in zip(answering.FEATURES, cal.weights, strict=True)}
     )
+    gate = cal.gate_weights or cal.weights
+    print("gate:", {f: round(w, 3) for f, w in zip(answering.FEATURES, gate, strict=True)})
     if args.write:
         data = {
             "fitted_on": "RealTime QA 2023 odd weeks and SQuAD 2.0 sample even paragraphs "
@@ -214,6 +233,10 @@ def main() -> None:
             "bias": cal.bias,
             "threshold": cal.threshold,
             "second_ratio": cal.second_ratio,
+            "gate": {
+                "weights": dict(zip(answering.FEATURES, gate, strict=True)),
+                "bias": cal.gate_bias,
+            },
         }
         TARGET.write_text(json.dumps(data, indent=2) + "\n")
         print(f"wrote {TARGET}")

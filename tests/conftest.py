@@ -1,6 +1,7 @@
 """Shared fixtures: the repo's paths, a deterministic fake embedder, and the real model.
 
-Unit tests use ``fake_embedder`` (a hashing bag of words: fast, deterministic, no model).
+Unit tests use ``fake_embedder`` (a hashing bag of words) and ``fake_reader`` (word
+overlap): fast, deterministic, no model.
 Tests marked ``slow`` share one real embedder and one index of the bundled article per
 session, so the model loads once. The chat page's conversations go to a temporary folder,
 never to the user's data folder.
@@ -73,6 +74,22 @@ class HashingEmbedder:
         return out
 
 
+class OverlapReader:
+    """A stand-in answer reader for unit tests: the share of the question's words that the
+    sentence has. Deterministic, no model."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        asked = set(_WORD.findall(question.lower()))
+        return np.asarray(
+            [len(asked & set(_WORD.findall(s.lower()))) / (len(asked) or 1) for s in sentences],
+            dtype=np.float64,
+        )
+
+
 @pytest.fixture(scope="session", autouse=True)
 def conversations_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Where every test's chat page (in process or a server it starts) keeps conversations."""
@@ -106,9 +123,16 @@ def make_embedder() -> type[HashingEmbedder]:
 
 
 @pytest.fixture
-def fake_assistant(tmp_path: Path, fake_embedder: HashingEmbedder) -> Assistant:
-    """An assistant over an empty index in ``tmp_path``, with the fake embedder."""
-    return Assistant(index_dir=tmp_path / "index", embedder=fake_embedder)
+def fake_reader() -> OverlapReader:
+    return OverlapReader()
+
+
+@pytest.fixture
+def fake_assistant(
+    tmp_path: Path, fake_embedder: HashingEmbedder, fake_reader: OverlapReader
+) -> Assistant:
+    """An assistant over an empty index in ``tmp_path``, with the fake embedder and reader."""
+    return Assistant(index_dir=tmp_path / "index", embedder=fake_embedder, reader=fake_reader)
 
 
 @pytest.fixture(scope="session")

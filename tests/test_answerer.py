@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from assistant import answerer
 from assistant.answerer import (
     ABSTAIN_TEXT,
     FEATURES,
@@ -28,6 +32,7 @@ from assistant.answerer import (
 from assistant.chunking import chunk
 from assistant.embedding import Embedder
 from assistant.ingest import article_id
+from assistant.reader import Scorer
 from assistant.records import Article, Hit, Span
 
 TEXT = (
@@ -128,24 +133,70 @@ def test_score_matches_the_probability_of_each_candidate() -> None:
     assert score([], ONLY_DENSE) == []
 
 
-def test_candidates_are_every_sentence_once_without_the_title(fake_embedder: Embedder) -> None:
-    found = candidates("When will construction start?", "q", [HIT, HIT], fake_embedder)
+def test_candidates_are_every_sentence_once_without_the_title(
+    fake_embedder: Embedder, fake_reader: Scorer
+) -> None:
+    found = candidates("When will construction start?", "q", [HIT, HIT], fake_embedder, fake_reader)
     assert [c.text for c in found] == [TEXT[s.start : s.end] for s in PASSAGES[0].sentences][1:]
     for c in found:
         assert TEXT[c.span.start : c.span.end] == c.text
         assert len(c.features) == len(FEATURES)
-    assert candidates("q", "q", [], fake_embedder) == []
+    assert candidates("q", "q", [], fake_embedder, fake_reader) == []
 
 
-def test_candidate_features_name_the_passage_and_its_rank(fake_embedder: Embedder) -> None:
+def test_candidate_features_name_the_passage_and_its_rank(
+    fake_embedder: Embedder, fake_reader: Scorer
+) -> None:
     second = replace(HIT, passage=replace(PASSAGES[0], index=3), similarity=0.25)
-    found = candidates("When will construction start?", "q", [HIT, second], fake_embedder)
+    found = candidates(
+        "When will construction start?", "q", [HIT, second], fake_embedder, fake_reader
+    )
     by_name = [dict(zip(FEATURES, c.features, strict=True)) for c in found]
     assert {f["passage"] for f in by_name} == {0.5}
     assert {f["rank"] for f in by_name} == {1.0}
 
 
-def test_support_counts_the_sentences_that_repeat_an_answer(fake_embedder: Embedder) -> None:
+def test_the_reader_feature_is_the_readers_score_for_the_searched_text(
+    fake_embedder: Embedder, fake_reader: Scorer
+) -> None:
+    query = "Bridge approved. When will construction start?"
+    found = candidates("When will it start?", query, [HIT], fake_embedder, fake_reader)
+    read = [dict(zip(FEATURES, c.features, strict=True))["reader"] for c in found]
+    assert read == pytest.approx(list(fake_reader.score(query, [c.text for c in found])))
+    assert found[read.index(max(read))].text.startswith("Construction will start")
+
+
+class Everything:
+    """A reader that rates every sentence 1 and remembers what it read."""
+
+    def __init__(self) -> None:
+        self.read: list[str] = []
+
+    def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
+        self.read.extend(sentences)
+        return np.ones(len(sentences))
+
+
+def test_with_a_gate_only_the_sentences_it_rates_highest_are_read(
+    fake_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(answerer, "READ_TOP", 1)
+    question = "When will construction start?"
+    reader = Everything()
+    found = candidates(question, question, [HIT], fake_embedder, reader, GATED)
+    best = max(found, key=lambda c: GATED.confidence(c.features))
+    assert reader.read == [best.text]
+    assert [dict(zip(FEATURES, c.features, strict=True))["reader"] for c in found] == [
+        1.0 if c is best else 0.0 for c in found
+    ]
+    everyone = Everything()
+    candidates(question, question, [HIT], fake_embedder, everyone)
+    assert len(everyone.read) == len(found) > 1
+
+
+def test_support_counts_the_sentences_that_repeat_an_answer(
+    fake_embedder: Embedder, fake_reader: Scorer
+) -> None:
     text = (
         "Cup final\n"
         "The cup went to Bristol Rovers after extra time. "
@@ -154,7 +205,7 @@ def test_support_counts_the_sentences_that_repeat_an_answer(fake_embedder: Embed
     )
     article = Article(article_id(text), "Cup final", text)
     hit = Hit(chunk(article, 4000)[0], similarity=0.5, score=0.03, title="Cup final")
-    found = candidates("Which team won the cup?", "q", [hit], fake_embedder)
+    found = candidates("Which team won the cup?", "q", [hit], fake_embedder, fake_reader)
     support = {c.text: dict(zip(FEATURES, c.features, strict=True))["support"] for c in found}
     assert support["The cup went to Bristol Rovers after extra time."] == pytest.approx(2 / 3)
     assert support["United had won the cup last year."] == pytest.approx(1 / 3)
@@ -212,6 +263,48 @@ def test_compose_abstains_below_the_threshold_and_keeps_related_hits() -> None:
     assert answer.citations == ()
     assert answer.related == (HIT,)
     assert compose("q", [], ONLY_DENSE, article_text).abstained
+
+
+GATED = Calibration(
+    weights=(0.0,) * len(FEATURES),
+    bias=0.0,
+    threshold=0.5,
+    gate_weights=(10.0,) + (0.0,) * (len(FEATURES) - 1),
+    gate_bias=-5.0,
+)
+
+
+def test_the_gate_decides_whether_to_answer_and_the_scores_which_sentence() -> None:
+    start = "Construction will start next spring and take two years."
+    cost = "The mayor said the bridge would cost 40 million euros."
+    sure = replace(candidate(cost), features=features(0.9))
+    chosen = replace(candidate(start), features=features(0.2))
+    answer = compose("q", [(sure, 0.3), (chosen, 0.9)], GATED, article_text)
+    assert [c.quote for c in answer.citations] == [start]
+    assert answer.confidence == pytest.approx(GATED.confidence(sure.features))
+    doubtful = compose(
+        "q", [(replace(sure, features=features(0.3)), 0.3), (chosen, 0.99)], GATED, article_text
+    )
+    assert doubtful.abstained
+    assert doubtful.confidence < GATED.threshold
+
+
+def test_calibration_loads_its_gate(tmp_path: Path) -> None:
+    path = tmp_path / "calibration.json"
+    weights = {name: 1.0 for name in FEATURES}
+    gate = {name: 2.0 for name in FEATURES if name != "reader"}
+    data = {
+        "weights": weights,
+        "bias": 0.0,
+        "threshold": 0.4,
+        "gate": {"weights": gate, "bias": -3.0},
+    }
+    path.write_text(json.dumps(data))
+    calibration = Calibration.load(path)
+    assert calibration.gate_weights == tuple(0.0 if f == "reader" else 2.0 for f in FEATURES)
+    assert calibration.gate_bias == -3.0
+    assert calibration.confidence(features(1.0)) == pytest.approx(1 / (1 + math.exp(1.0)))
+    assert Calibration.load(tmp_path / "calibration.json").probability(features(0.0)) == 0.5
 
 
 def test_compose_never_cites_a_quote_that_is_not_in_the_article() -> None:
