@@ -28,8 +28,6 @@ import json
 import os
 import pickle
 import random
-import re
-import string
 import sys
 import time
 from collections.abc import Sequence
@@ -48,6 +46,7 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import news_data
 import squad_data
+from calibrate import norm
 
 from assistant import reader
 from assistant.chunking import split_sentences
@@ -70,11 +69,6 @@ class Group:
     question: str
     sentences: tuple[str, ...]
     labels: tuple[int, ...]
-
-
-def norm(text: str) -> str:
-    text = "".join(ch for ch in text.lower() if ch not in string.punctuation)
-    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
 
 
 def holds(sentence: str, answers: Sequence[str]) -> bool:
