@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,6 +39,7 @@ from assistant import (
     Citation,
     ConfigError,
     ConversationStore,
+    Event,
     FileResult,
     Hit,
     IndexStats,
@@ -80,6 +82,10 @@ STYLE = """<style>
 .status { font-weight: 600; }
 .status-added { color: #16a34a; } .status-updated { color: #2563eb; }
 .status-unchanged { color: #6b7280; } .status-skipped { color: #dc2626; }
+.timeline { list-style: none; padding: 0; margin: 0; }
+.timeline li { border-left: 3px solid #2563eb; padding: .1rem 0 .1rem .75rem; margin: 0 0 .8rem; }
+.timeline .when { font-weight: 700; font-size: .9rem; }
+.timeline .quote { font-size: .92rem; margin: .15rem 0 0; }
 </style>"""
 
 log = logging.getLogger("assistant.app")
@@ -219,9 +225,19 @@ def article_meta(article: Article) -> str:
     return f"{article.published or 'undated'} · {source}"
 
 
+def citation_meta(article: Article, citation: Citation) -> str:
+    """The source line of a citation: date and source, who said it, how many others carry it."""
+    parts = [article_meta(article)]
+    if citation.speaker:
+        parts.append(f"said by {citation.speaker}")
+    if citation.also_in:
+        parts.append(f"also in {plural(len(citation.also_in), 'other source')}")
+    return " · ".join(parts)
+
+
 def source_of(bot: Assistant, citation: Citation, short: Short | None = None) -> Source:
-    """How ``citation`` is shown: its article's title, date, source and the text around it,
-    with the short answer's place in the quote when it lies there."""
+    """How ``citation`` is shown: its article's title, date, source, speaker and copies and
+    the text around it, with the short answer's place in the quote when it lies there."""
     article = bot.article(citation.article_id)
     if article.text[citation.start : citation.end] != citation.quote:
         before, after = "", ""  # offsets out of step with the stored text: show the quote alone
@@ -231,7 +247,13 @@ def source_of(bot: Assistant, citation: Citation, short: Short | None = None) ->
     if short is not None and short.marker == citation.marker:
         inside = (short.start - citation.start, short.end - citation.start)
     return Source(
-        citation.marker, article.title, article_meta(article), before, citation.quote, after, inside
+        citation.marker,
+        article.title,
+        citation_meta(article, citation),
+        before,
+        citation.quote,
+        after,
+        inside,
     )
 
 
@@ -248,8 +270,10 @@ def reply_turn(
     question: str,
     history: list[dict[str, str]],
     draft: Callable[[str], None] | None = None,
+    as_of: date | None = None,
 ) -> Turn:
-    """Ask ``question`` with ``history`` and keep what the reply showed; errors become a turn.
+    """Ask ``question`` with ``history`` (from the articles published by ``as_of``) and keep
+    what the reply showed; errors become a turn.
 
     A language model's answer is passed to ``draft`` as it is written, before it is verified.
     """
@@ -257,7 +281,7 @@ def reply_turn(
     try:
         with assistant_lock():
             reply: Answer | None = None
-            for reply in bot.stream(question, history=history):
+            for reply in bot.stream(question, history=history, as_of=as_of):
                 if not reply.final and draft is not None:
                     draft(reply.text)
             assert reply is not None
@@ -352,6 +376,19 @@ def short_html(short: Short) -> str:
     return (
         f'<div class="short-answer">{esc(short.text)}<sup class="cite">[{short.marker}]</sup></div>'
     )
+
+
+def timeline_html(events: Sequence[Event]) -> str:
+    """A timeline as a dated list, oldest first, each event with its quote and article."""
+    items = []
+    for e in events:
+        more = f" · also in {plural(len(e.also_in), 'other source')}" if e.also_in else ""
+        items.append(
+            f'<li><div class="when">{esc(e.date)}</div>'
+            f'<div class="source-meta">{esc(e.title)}{esc(more)}</div>'
+            f'<p class="quote">{esc(e.quote)}</p></li>'
+        )
+    return f'<ul class="timeline">{"".join(items)}</ul>'
 
 
 def answer_html(text: str) -> str:
@@ -576,6 +613,35 @@ def render_empty(articles: Sequence[Article]) -> None:
             st.button(question, key=f"example-{n}", on_click=ask, args=(question,))
 
 
+def render_time(bot: Assistant) -> date | None:
+    """The "as of" date control and the timeline view; returns the chosen date."""
+    when, topic = st.columns([1, 2])
+    as_of: date | None = when.date_input(
+        "As of",
+        value=None,
+        key="as_of",
+        format="YYYY-MM-DD",
+        help="Answer from the articles published by this day (undated ones always count). "
+        "Empty: all articles.",
+    )
+    with topic.popover("Timeline", icon=":material/timeline:", width="stretch"):
+        with st.form("timeline", border=False):
+            query = st.text_input("Timeline of", placeholder="e.g. the ceasefire talks")
+            shown = st.form_submit_button("Show timeline")
+        if shown and query.strip():
+            try:
+                with assistant_lock():
+                    events = bot.timeline(query, as_of=as_of)
+            except AssistantError as error:
+                st.error(md_escape(str(error)), icon=":material/error:")
+            else:
+                if events:
+                    st.html(timeline_html(events))
+                else:
+                    st.info("No dated article tells of this.")
+    return as_of
+
+
 def render_chat_controls(slot: DeltaGenerator) -> None:
     """Clear this conversation, or forget every stored one of this index after a confirmation."""
     slot.button(
@@ -611,6 +677,7 @@ def page() -> None:
     articles = render_sidebar(bot)
     st.title("Ask the news")
     st.caption("Answers come only from the indexed articles, each claim cited to its sentence.")
+    as_of = render_time(bot)
     for turn in turns():
         render_turn(turn)
     typed = st.chat_input("Ask about the articles…", max_chars=1000)
@@ -629,7 +696,7 @@ def page() -> None:
                 draft.markdown(md_escape(text) + " ▌")
 
             with st.spinner("Searching the articles…"):
-                turns().append(reply_turn(bot, question, history, draft=show))
+                turns().append(reply_turn(bot, question, history, draft=show, as_of=as_of))
         remember_conversation()  # before drawing: a reload as soon as it shows finds it kept
         waiting.empty()
         render_turn(turns()[-1])

@@ -33,6 +33,7 @@ from assistant.patterns import (
     names,
     question_type,
 )
+from assistant.preference import Lead
 from assistant.reader import Scorer, default_reader
 from assistant.records import Answer, Citation, Hit, Passage, Span
 from assistant.retrieve import stem, words
@@ -307,14 +308,16 @@ def compose(
     calibration: Calibration,
     article_text: Callable[[str], str | None],
     related: Sequence[Hit] = (),
+    lead: Callable[[list[tuple[Candidate, float]], list[bool]], Lead] | None = None,
 ) -> Answer:
     """The answer from scored candidates: the best one or two sentences, or an abstention.
 
     The reply abstains unless some candidate's gate probability reaches the threshold; it
     then gives the best-scored sentence, and the second best when its score is at least
-    ``second_ratio`` of the best and it passes the gate itself. ``Answer.confidence`` is the
-    best gate probability. A citation is only returned after
-    ``article_text(id)[start:end] == quote`` is checked.
+    ``second_ratio`` of the best and it passes the gate itself. ``lead`` (see
+    ``assistant.preference``) may put another answering sentence first (the newest, an
+    attributed one) and say as of when. ``Answer.confidence`` is the best gate probability.
+    A citation is only returned after ``article_text(id)[start:end] == quote`` is checked.
     """
     ranked = sorted(scored, key=lambda cs: -cs[1])
     gated = calibration.gate_weights is not None
@@ -322,11 +325,16 @@ def compose(
     sure = max(gate, default=0.0)
     if sure < calibration.threshold:
         return Answer(question, ABSTAIN_TEXT, True, (), tuple(related), sure)
+    chosen_lead = lead(ranked, [g >= calibration.threshold for g in gate]) if lead else Lead()
+    if chosen_lead.index:
+        head = ranked.pop(chosen_lead.index)
+        ranked.insert(0, head)
+        gate.insert(0, gate.pop(chosen_lead.index))
     floor = calibration.second_ratio * ranked[0][1]
     chosen = [ranked[0][0]] + [
         c
         for (c, p), g in zip(ranked[1:MAX_SENTENCES], gate[1:], strict=False)
-        if p >= floor and g >= calibration.threshold
+        if p >= floor and g >= calibration.threshold and not chosen_lead.alone
     ]
     chosen = [c for c in chosen if verified(c, article_text)]
     if not chosen:
@@ -338,6 +346,8 @@ def compose(
         for n, c in enumerate(chosen, 1)
     )
     text = " ".join(f"{c.quote} [{c.marker}]" for c in citations)
+    if chosen_lead.prefix:
+        text = f"{chosen_lead.prefix} {text}"
     return Answer(question, text, False, citations, (), sure)
 
 

@@ -18,7 +18,7 @@ from langchain_core.runnables import (
 )
 
 from assistant import answerer as answering
-from assistant import short, verify
+from assistant import dates, preference, short, speakers, timeline, verify, wire
 from assistant.chunking import chunk
 from assistant.config import Settings, load_settings
 from assistant.embedding import CachedEmbedder, Embedder, SentenceTransformerEmbedder
@@ -30,6 +30,8 @@ from assistant.reader import Scorer, default_reader
 from assistant.records import (
     Answer,
     Article,
+    Citation,
+    Event,
     FileResult,
     FileStatus,
     Hit,
@@ -58,6 +60,8 @@ class _Run:
     pending: list[tuple[Article, list[Passage], list[str]]] = field(default_factory=list)
     seen: dict[str, set[str]] = field(default_factory=dict)
     skipped: set[str] = field(default_factory=set)
+    keys: dict[str, set[str]] = field(default_factory=dict)
+    duplicates: int = 0
 
     @property
     def pending_passages(self) -> int:
@@ -172,7 +176,7 @@ class Assistant:
                     progress(done, total)
             self._flush(run)
             self._drop_stale(run)
-        return IngestReport(tuple(results))
+        return IngestReport(tuple(results), run.duplicates)
 
     def _plan(self, item: Parsed, run: _Run) -> FileResult:
         if item.article is None:
@@ -197,6 +201,7 @@ class Assistant:
         """Embed the waiting articles' passages in one batch and write them."""
         if not run.pending:
             return
+        self._count_copies(run)
         vectors = self.embedder.embed([p.text for _, passages, _ in run.pending for p in passages])
         stored = []
         offset = 0
@@ -205,6 +210,22 @@ class Assistant:
             offset += len(passages)
         self.index.upsert_many(stored)
         run.pending.clear()
+
+    def _count_copies(self, run: _Run) -> None:
+        """Count the waiting passages that copy a passage of another article."""
+        keyed = [
+            (article.id, wire.key([article.text[s.start : s.end] for s in p.sentences]))
+            for article, passages, _ in run.pending
+            for p in passages
+        ]
+        stored = self.index.copies([k for _, k in keyed if k not in run.keys])
+        for key, holders in stored.items():
+            run.keys.setdefault(key, set()).update(holders)
+        for article_id, key in keyed:
+            holders = run.keys.setdefault(key, set()) if key else set()
+            run.duplicates += bool(holders - {article_id})
+            if key:
+                holders.add(article_id)
 
     def _drop_stale(self, run: _Run) -> None:
         """Forget what re-read files gave before; delete articles no file holds any more."""
@@ -279,27 +300,43 @@ class Assistant:
     # asking ----------------------------------------------------------------------------
 
     def retrieve(
-        self, question: str, history: History | None = None, k: int | None = None
+        self,
+        question: str,
+        history: History | None = None,
+        k: int | None = None,
+        as_of: dates.AsOf = None,
     ) -> list[Hit]:
-        """The passages ranked for ``question`` (after ``history``), best first."""
+        """The passages ranked for ``question`` (after ``history``), best first; with
+        ``as_of``, only those of articles published by that day (or undated)."""
+        cutoff = dates.as_of(as_of)
         self._check(question, history)
-        return self.retriever.search(contextualise(question, history), k or self.settings.top_k)
+        return self.retriever.search(
+            contextualise(question, history), k or self.settings.top_k, cutoff
+        )
 
-    def ask(self, question: str, history: History | None = None) -> Answer:
+    def ask(
+        self, question: str, history: History | None = None, as_of: dates.AsOf = None
+    ) -> Answer:
         """Answer ``question`` from the articles, citing the sentences it comes from.
 
         ``history`` is the conversation so far, ``[{"role": "user"|"assistant",
-        "content": str}, ...]``; follow-up questions are read in its light. With a language
+        "content": str}, ...]``; follow-up questions are read in its light. ``as_of`` (a
+        ``datetime.date`` or an ISO date string) answers from the articles published by that
+        day only (undated articles always count). Questions about the current state
+        ("latest", "so far") get the newest answering article, and where a newer article
+        gives another figure the reply gives the newest and says as of when. With a language
         model configured (``ASSISTANT_LLM_BASE_URL``) the model writes the answer and every
         sentence of it is verified against what it cites; see :meth:`stream`.
 
         Raises:
-            InputError: the question or history is not usable.
+            InputError: the question, history or ``as_of`` is not usable.
             IndexMissingError: the index holds no articles.
         """
-        return deque(self.stream(question, history), maxlen=1)[0]
+        return deque(self.stream(question, history, as_of), maxlen=1)[0]
 
-    def stream(self, question: str, history: History | None = None) -> Iterator[Answer]:
+    def stream(
+        self, question: str, history: History | None = None, as_of: dates.AsOf = None
+    ) -> Iterator[Answer]:
         """Answer ``question`` as it is written: ``Answer`` snapshots whose ``text`` grows as
         the language model's tokens arrive (``final`` false, no citations yet), then the
         verified answer (``final`` true). Without a model, or when it fails, one final
@@ -310,10 +347,33 @@ class Assistant:
             IndexMissingError: the index holds no articles.
         """
         started = time.monotonic()
+        cutoff = dates.as_of(as_of)
         self._check(question, history)
         yield from self._chain.stream(
-            {"question": question.strip(), "history": list(history or []), "started": started}
+            {
+                "question": question.strip(),
+                "history": list(history or []),
+                "started": started,
+                "as_of": cutoff,
+            }
         )
+
+    def timeline(self, query: str, k: int = 20, as_of: dates.AsOf = None) -> list[Event]:
+        """Dated events about ``query``, oldest first: at most ``k``, one per distinct
+        development (the same news told by several articles is one event, with the others
+        in ``also_in``). Each quote is verified like a citation; undated articles give none.
+
+        Raises:
+            InputError: the query or ``as_of`` is not usable.
+            IndexMissingError: the index holds no articles.
+        """
+        cutoff = dates.as_of(as_of)
+        self._check(query, None)
+        if k < 1:
+            raise InputError(f"A timeline needs at least one event, not k={k} - raise k.")
+        hits = self.retriever.search(query, max(k * 2, self.settings.top_k), cutoff)
+        articles = _Articles(self.index)
+        return timeline.events(query, hits, self._sentences, articles.get, k)
 
     def warm_up(self) -> None:
         """Load the embedding model, the entity tagger and the lexical index now, so that the
@@ -325,6 +385,7 @@ class Assistant:
         state: dict[str, Any] = {"question": "warm up", "history": []}
         state["query"] = state["question"]
         state["hits"] = self.retriever.search(state["query"], self.settings.top_k)
+        state["as_of"] = None
         self._extract(state)
 
     def _check(self, question: str, history: History | None) -> None:
@@ -360,7 +421,7 @@ class Assistant:
 
     def _build_chain(self) -> Runnable[dict[str, Any], Answer]:
         def search(state: dict[str, Any]) -> list[Hit]:
-            return self.retriever.search(state["query"], self.settings.top_k)
+            return self.retriever.search(state["query"], self.settings.top_k, state.get("as_of"))
 
         return (
             RunnablePassthrough.assign(query=lambda s: contextualise(s["question"], s["history"]))
@@ -377,15 +438,53 @@ class Assistant:
         )
         scored = list(zip(found, answering.score(found, self.calibration), strict=True))
         articles = _Articles(self.index)
+        days = self.retriever.days()
+
+        def lead(
+            ranked: list[tuple[answering.Candidate, float]], answers: list[bool]
+        ) -> preference.Lead:
+            return preference.choose(
+                state["question"],
+                ranked,
+                answers,
+                lambda a: days.get(a, dates.UNDATED),
+                articles.date,
+                articles.speakers_of,
+            )
+
         reply = answering.compose(
-            state["question"], scored, self.calibration, articles.text, related=hits
+            state["question"], scored, self.calibration, articles.text, related=hits, lead=lead
         )
         if not reply.abstained:
             reply = replace(
-                reply, short=short.find(state["question"], reply.citations, articles.text)
+                reply,
+                citations=self._annotate(reply.citations, articles, state.get("as_of")),
+                short=short.find(state["question"], reply.citations, articles.text),
             )
         started = state.get("started", time.monotonic())
-        return _Drafted(state["question"], state["history"], reply, scored, articles, started)
+        return _Drafted(
+            state["question"],
+            state["history"],
+            reply,
+            scored,
+            articles,
+            started,
+            state.get("as_of"),
+        )
+
+    def _annotate(
+        self, citations: Sequence[Citation], articles: _Articles, as_of: int | None
+    ) -> tuple[Citation, ...]:
+        """Citations with their article's date, their speaker and their wire copies."""
+        return tuple(
+            replace(
+                c,
+                published=articles.date(c.article_id),
+                speaker=articles.speaker(c.article_id, c.start, c.end),
+                also_in=tuple(sorted(self.index.containing(c.quote, as_of) - {c.article_id})),
+            )
+            for c in citations
+        )
 
     def _respond(self, drafts: Iterator[_Drafted]) -> Iterator[Answer]:
         for draft in drafts:
@@ -443,7 +542,7 @@ class Assistant:
             question,
             checked.text,
             False,
-            checked.citations,
+            self._annotate(checked.citations, draft.articles, draft.as_of),
             confidence=fallback.confidence,
             mode="generated",
             notice=(
@@ -477,6 +576,13 @@ class _Articles:
         found = self.get(article_id)
         return found.published if found else None
 
+    def speaker(self, article_id: str, start: int, end: int) -> str | None:
+        text = self.text(article_id)
+        return None if text is None else speakers.speaker(text, start, end)
+
+    def speakers_of(self, found: Sequence[answering.Candidate]) -> list[str | None]:
+        return [self.speaker(c.hit.passage.article_id, c.span.start, c.span.end) for c in found]
+
 
 @dataclass(frozen=True)
 class _Drafted:
@@ -488,6 +594,7 @@ class _Drafted:
     scored: list[tuple[answering.Candidate, float]]
     articles: _Articles
     started: float
+    as_of: int | None = None
 
 
 _SHARED: dict[str, Assistant] = {}
@@ -495,7 +602,10 @@ _SHARED_LOCK = Lock()
 
 
 def answer(
-    question: str, index_dir: str | Path | None = None, history: History | None = None
+    question: str,
+    index_dir: str | Path | None = None,
+    history: History | None = None,
+    as_of: dates.AsOf = None,
 ) -> Answer:
     """Answer one question from an existing index; the model loads once per process.
 
@@ -507,4 +617,4 @@ def answer(
     with _SHARED_LOCK:
         if key not in _SHARED:
             _SHARED[key] = Assistant(settings=settings, create=False)
-    return _SHARED[key].ask(question, history)
+    return _SHARED[key].ask(question, history, as_of)

@@ -39,6 +39,12 @@ IndexOption = Annotated[
     Path | None,
     typer.Option("--index", help="Index folder (default: ASSISTANT_INDEX_DIR or index/)."),
 ]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", help="Use only articles published by this day (YYYY-MM-DD); undated count."
+    ),
+]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -82,6 +88,7 @@ def ingest(
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
         f"{report.skipped} skipped."
     )
+    typer.echo(f"Wire copies: {report.duplicates} of the new passages repeat another article's.")
     if report.skipped:
         raise typer.Exit(1)
 
@@ -92,15 +99,17 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
     index: IndexOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    as_of: AsOfOption = None,
 ) -> None:
     """Answer a question from the indexed articles, with citations."""
     bot = open_assistant(index)
     if as_json:
-        typer.echo(json.dumps(bot.ask(question).to_dict(), ensure_ascii=False, indent=2))
+        whole = bot.ask(question, as_of=as_of)
+        typer.echo(json.dumps(whole.to_dict(), ensure_ascii=False, indent=2))
         return
     reply, shown = None, ""
     live = sys.stdout.isatty()
-    for reply in bot.stream(question):
+    for reply in bot.stream(question, as_of=as_of):
         if not reply.final and live:  # the model's draft as it is written, dimmed
             typer.echo(typer.style(reply.text[len(shown) :], dim=True), nl=False)
             shown = reply.text
@@ -125,7 +134,36 @@ def print_answer(reply: Answer) -> None:
         if short and short.marker == c.marker:
             a, b = short.start - c.start, short.end - c.start
             quote = quote[:a] + typer.style(quote[a:b], bold=True, underline=True) + quote[b:]
-        typer.echo(f"\n[{c.marker}] {c.title}\n    “{quote}”")
+        typer.echo(f"\n[{c.marker}] {c.title} ({c.published or 'undated'})\n    “{quote}”")
+        if c.speaker:
+            typer.echo(f"    said by {c.speaker}")
+        if c.also_in:
+            typer.echo(f"    also in {plural(len(c.also_in), 'other source')}")
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+@app.command()
+@friendly
+def timeline(
+    query: Annotated[str, typer.Argument(help="What the timeline is about, in quotes.")],
+    index: IndexOption = None,
+    k: Annotated[int, typer.Option("-k", min=1, help="At most this many events.")] = 20,
+    as_of: AsOfOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the events as JSON.")] = False,
+) -> None:
+    """Dated events about a subject, oldest first, each quoting its article."""
+    events = open_assistant(index).timeline(query, k=k, as_of=as_of)
+    if as_json:
+        typer.echo(json.dumps([e.to_dict() for e in events], ensure_ascii=False, indent=2))
+        return
+    if not events:
+        typer.echo("No dated article tells of this.")
+    for e in events:
+        more = f"  (also in {plural(len(e.also_in), 'other source')})" if e.also_in else ""
+        typer.echo(f"{e.date}  {e.title}{more}\n    “{e.quote}”")
 
 
 @app.command()

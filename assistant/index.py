@@ -6,7 +6,7 @@ Chroma's column-shaped results are turned into records here and nowhere else.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant import dates, wire
 from assistant.embedding import Vectors
 from assistant.errors import IndexMismatchError, IndexMissingError
 from assistant.records import Article, Hit, IndexCheck, IndexStats, Passage, Span
@@ -32,7 +33,7 @@ class Manifest:
     dimension: int
     passage_chars: int
     splitter: str = "pysbd"
-    format: int = 1
+    format: int = 2
 
     def to_metadata(self) -> dict[str, str | int]:
         return {_PREFIX + k: v for k, v in asdict(self).items()}
@@ -44,6 +45,10 @@ class Manifest:
             return cls(**fields)
         except TypeError:
             return None
+
+
+FORMAT_UPGRADES = {1: 2}
+"""Index formats upgraded in place on open: format 1 passages lack ``day`` and ``key``."""
 
 
 class Index:
@@ -118,6 +123,15 @@ class Index:
 
     def _check_manifest(self) -> None:
         found = Manifest.from_metadata(self._passages.metadata)
+        if (
+            found is not None
+            and found != self.manifest
+            and replace(found, format=self.manifest.format) == self.manifest
+            and FORMAT_UPGRADES.get(found.format) == self.manifest.format
+            and not self.read_only
+        ):
+            self._upgrade()
+            found = self.manifest
         if found != self.manifest:
             built = _describe(found) if found else "another recipe"
             raise IndexMismatchError(
@@ -128,6 +142,32 @@ class Index:
         text = self._manifest_text()
         if folder is not None and not self.read_only and self._manifest_file() != text:
             (folder / MANIFEST_FILE).write_text(text)
+
+    def _upgrade(self) -> None:
+        """Give every passage of a format-1 index its ``day`` and ``key`` (no re-embedding),
+        then record the new format; an interrupted upgrade is redone on the next open."""
+        log.warning("Upgrading the index at %s to format %d.", self.location, self.manifest.format)
+        with self.store.writing(clean=False):
+            published = {
+                i: m.get("published")
+                for i, m in zip(*_columns(self._articles, ["metadatas"]), strict=True)
+            }
+            got = _get_all(self._passages, ["documents", "metadatas"])
+            rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            ids, metas = [], []
+            for pid, text, meta in rows:
+                if meta is None or text is None:
+                    continue
+                passage = _to_passage(pid, text, meta)
+                day = dates.day(_opt(published.get(passage.article_id)))
+                ids.append(pid)
+                metas.append({**meta, "day": day, "key": _key(passage, passage.start)})
+            for lo in range(0, len(ids), self._max_batch):
+                self._passages.update(
+                    ids=ids[lo : lo + self._max_batch], metadatas=metas[lo : lo + self._max_batch]
+                )
+            self._passages.modify(metadata=self.manifest.to_metadata())
+            self.store.wrote()
 
     def _manifest_text(self) -> str:
         return json.dumps(asdict(self.manifest), indent=2)
@@ -388,14 +428,23 @@ class Index:
         }
 
     @guarded
-    def query(self, vector: Vectors, k: int) -> list[Hit]:
-        """The ``k`` passages nearest to ``vector``, closest first."""
+    def query(
+        self,
+        vector: Vectors,
+        k: int,
+        as_of: int | None = None,
+        only: Collection[str] | None = None,
+    ) -> list[Hit]:
+        """The ``k`` passages nearest to ``vector``, closest first; with ``as_of``
+        (``YYYYMMDD``) only passages of articles published by then, or undated; with
+        ``only``, only passages of those articles."""
         count = self._passages.count()
         if count == 0:
             return []
         got = self._passages.query(
             query_embeddings=[vector],
             n_results=min(k, count),
+            where=_where(as_of, only),
             include=["documents", "metadatas", "distances"],
         )
         return [
@@ -414,6 +463,37 @@ class Index:
             )
             if m is not None and d is not None  # a passage deleted while the query ran
         ]
+
+    @guarded
+    def days(self) -> dict[str, int]:
+        """Article id -> its publication day, ``YYYYMMDD`` (``dates.UNDATED`` when undated)."""
+        ids, metas = _columns(self._articles, ["metadatas"])
+        return {i: dates.day(_opt(m.get("published"))) for i, m in zip(ids, metas, strict=True)}
+
+    @guarded
+    def copies(self, keys: Sequence[str]) -> dict[str, set[str]]:
+        """Passage key -> the articles holding a passage with that key (see ``wire.key``)."""
+        wanted = sorted({k for k in keys if k})
+        found: dict[str, set[str]] = {}
+        for lo in range(0, len(wanted), PAGE // 10):
+            got = self._passages.get(
+                where={"key": {"$in": wanted[lo : lo + PAGE // 10]}}, include=["metadatas"]
+            )
+            for meta in got["metadatas"]:
+                if meta is not None:
+                    found.setdefault(str(meta["key"]), set()).add(str(meta["article_id"]))
+        return found
+
+    @guarded
+    def containing(self, text: str, as_of: int | None = None) -> set[str]:
+        """The articles with a passage that contains ``text`` word for word (within
+        ``as_of``, when given)."""
+        if not text.strip():
+            return set()
+        got = self._passages.get(
+            where=_until(as_of), where_document={"$contains": text}, include=["metadatas"]
+        )
+        return {str(m["article_id"]) for m in got["metadatas"] if m is not None}
 
     @guarded
     def revision(self) -> tuple[int, int, int]:
@@ -453,6 +533,34 @@ def _get_all(collection: Any, include: list[str]) -> dict[str, list[Any]]:
         offset += PAGE
 
 
+def _columns(collection: Any, include: list[str]) -> tuple[list[str], list[Any]]:
+    """Every id of ``collection`` and the one column ``include`` names."""
+    got = _get_all(collection, include)
+    return got["ids"], got[include[0]]
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _until(as_of: int | None) -> dict[str, Any] | None:
+    """The Chroma filter for passages of articles published by ``as_of`` (or undated)."""
+    return None if as_of is None else {"day": {"$lte": as_of}}
+
+
+def _where(as_of: int | None, only: Collection[str] | None) -> dict[str, Any] | None:
+    """``_until(as_of)``, and with ``only`` the passages of those articles alone."""
+    filters = [f for f in (_until(as_of),) if f]
+    if only is not None:
+        filters.append({"article_id": {"$in": sorted(only) or [""]}})
+    return None if not filters else filters[0] if len(filters) == 1 else {"$and": filters}
+
+
+def _key(passage: Passage, offset: int) -> str:
+    """``wire.key`` of a passage whose text starts at ``offset`` in its article."""
+    return wire.key([passage.text[s.start - offset : s.end - offset] for s in passage.sentences])
+
+
 def _describe(m: Manifest) -> str:
     return f"{m.model} ({m.dimension}-d vectors, {m.passage_chars}-character passages)"
 
@@ -465,6 +573,8 @@ def _passage_meta(p: Passage, article: Article) -> dict[str, str | int]:
         "end": p.end,
         "sentences": ",".join(f"{s.start}-{s.end}" for s in p.sentences),
         "title": article.title,
+        "day": dates.day(article.published),
+        "key": _key(p, p.start),
     }
 
 

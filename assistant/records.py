@@ -73,7 +73,10 @@ class Citation:
     """A quote that supports part of an answer.
 
     ``quote == article(article_id).text[start:end]`` and is a whole sentence or a run of
-    sentences; ``marker`` is the ``[n]`` number used in the answer text.
+    sentences; ``marker`` is the ``[n]`` number used in the answer text. ``published`` is
+    the article's date (``None``: undated); ``also_in`` lists the other articles that carry
+    the same sentences word for word (wire copies); ``speaker`` is who the quote attributes
+    its claim to ("Dmitry Peskov", "officials"), when it attributes one.
     """
 
     marker: int
@@ -82,6 +85,9 @@ class Citation:
     start: int
     end: int
     quote: str
+    published: str | None = None
+    also_in: tuple[str, ...] = ()
+    speaker: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,9 @@ class Answer:
                     "start": c.start,
                     "end": c.end,
                     "quote": c.quote,
+                    "published": c.published,
+                    "also_in": list(c.also_in),
+                    "speaker": c.speaker,
                 }
                 for c in self.citations
             ],
@@ -170,10 +179,41 @@ class FileResult:
 
 
 @dataclass(frozen=True)
+class Event:
+    """One dated development in a timeline: a verified sentence of one article.
+
+    ``quote == article(article_id).text[start:end]``; ``date`` is the article's publication
+    day (ISO); ``also_in`` lists the other articles that report the same development.
+    """
+
+    date: str
+    article_id: str
+    title: str
+    quote: str
+    start: int
+    end: int
+    also_in: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        """The event as plain JSON-ready data."""
+        return {
+            "date": self.date,
+            "article_id": self.article_id,
+            "title": self.title,
+            "quote": self.quote,
+            "start": self.start,
+            "end": self.end,
+            "also_in": list(self.also_in),
+        }
+
+
+@dataclass(frozen=True)
 class IngestReport:
-    """The outcome of one ``ingest`` call, one result per file or record."""
+    """The outcome of one ``ingest`` call, one result per file or record; ``duplicates``
+    counts the new passages that copy a passage of another article (wire copies)."""
 
     results: tuple[FileResult, ...] = field(default_factory=tuple)
+    duplicates: int = 0
 
     def count(self, status: FileStatus) -> int:
         """How many results have ``status``."""

@@ -17,6 +17,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from assistant import wire
 from assistant.embedding import Embedder
 from assistant.index import Index
 from assistant.records import Hit, Passage
@@ -65,15 +66,19 @@ class LexicalIndex:
         if self.passages:
             self._bm25.index(tokenised, show_progress=False)
 
-    def search(self, query: str, k: int) -> list[tuple[Passage, float]]:
-        """The ``k`` best BM25 matches with a positive score, best first."""
+    def search(
+        self, query: str, k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[Passage, float]]:
+        """The ``k`` best BM25 matches with a positive score, best first; ``allowed`` (one
+        flag per passage, in ``passages`` order) leaves out the others."""
         if not self.passages:
             return []
         tokens = terms([query])
         if not tokens[0]:
             return []
+        mask = None if allowed is None else allowed.astype(np.float32)
         docs, scores = self._bm25.retrieve(
-            tokens, k=min(k, len(self.passages)), show_progress=False
+            tokens, k=min(k, len(self.passages)), show_progress=False, weight_mask=mask
         )
         return [
             (self.passages[int(d)], float(s))
@@ -91,9 +96,13 @@ class HybridRetriever(BaseRetriever):
     embedder: Embedder
     k: int = 5
     candidates: int = 20
+    only: frozenset[str] | None = None
+    """Search only these articles' passages (``None``: all), e.g. one story's sources."""
     _lexical: LexicalIndex | None = PrivateAttr(default=None)
     _revision: object = PrivateAttr(default=None)
     _titles: dict[str, str] = PrivateAttr(default_factory=dict)
+    _days: dict[str, int] = PrivateAttr(default_factory=dict)
+    _passage_days: np.ndarray = PrivateAttr(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def lexical(self) -> LexicalIndex:
         """The BM25 index, rebuilt when the Chroma index has changed."""
@@ -101,15 +110,31 @@ class HybridRetriever(BaseRetriever):
         if self._lexical is None or revision != self._revision:
             self._lexical = LexicalIndex(self.index.passages())
             self._titles = self.index.titles()
+            self._days = self.index.days()
+            self._passage_days = np.array(
+                [self._days.get(p.article_id, 0) for p in self._lexical.passages], dtype=np.int64
+            )
             self._revision = revision
         return self._lexical
 
-    def search(self, query: str, k: int | None = None) -> list[Hit]:
-        """The best ``k`` passages for ``query``, each with its cosine similarity."""
+    def days(self) -> dict[str, int]:
+        """Article id -> publication day (``YYYYMMDD``, 0 when undated)."""
+        self.lexical()
+        return self._days
+
+    def search(self, query: str, k: int | None = None, as_of: int | None = None) -> list[Hit]:
+        """The best ``k`` passages for ``query``, each with its cosine similarity; with
+        ``as_of`` (``YYYYMMDD``) only those of articles published by then, or undated.
+        Copies of one text in several articles (wire copies) count once: the best ranked."""
         k = k or self.k
         vector = self.embedder.embed([query])[0]
-        dense = self.index.query(vector, self.candidates)
-        lexical = self.lexical().search(query, self.candidates)
+        dense = self.index.query(vector, self.candidates, as_of, self.only)
+        lexical_index = self.lexical()
+        allowed = None if as_of is None else self._passage_days <= as_of
+        if self.only is not None:
+            mine = np.array([p.article_id in self.only for p in lexical_index.passages])
+            allowed = mine if allowed is None else allowed & mine
+        lexical = lexical_index.search(query, self.candidates, allowed)
         fused: dict[str, float] = {}
         passages: dict[str, Passage] = {}
         similarity = {h.passage.id: h.similarity for h in dense}
@@ -117,7 +142,8 @@ class HybridRetriever(BaseRetriever):
             for rank, passage in enumerate(ranking):
                 fused[passage.id] = fused.get(passage.id, 0.0) + 1.0 / (RRF_K + rank + 1)
                 passages[passage.id] = passage
-        best = sorted(fused, key=lambda pid: (-fused[pid], pid))[:k]
+        ranked = sorted(fused, key=lambda pid: (-fused[pid], pid))
+        best = _distinct([passages[pid] for pid in ranked], k)
         missing = [pid for pid in best if pid not in similarity]
         for pid, vec in self.index.vectors(missing).items():
             similarity[pid] = float(np.dot(vec, vector))
@@ -135,6 +161,20 @@ class HybridRetriever(BaseRetriever):
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
         return [to_document(hit) for hit in self.search(query)]
+
+
+def _distinct(ranked: Sequence[Passage], k: int) -> list[str]:
+    """The ids of the first ``k`` passages, skipping copies of a passage already taken
+    from another article."""
+    kept: list[Passage] = []
+    for passage in ranked:
+        if len(kept) == k:
+            break
+        if not any(
+            p.article_id != passage.article_id and wire.similar(p.text, passage.text) for p in kept
+        ):
+            kept.append(passage)
+    return [p.id for p in kept]
 
 
 def to_document(hit: Hit) -> Document:

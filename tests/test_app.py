@@ -10,9 +10,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from types import ModuleType
 
+import news_corpus
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -503,3 +505,59 @@ def test_a_read_only_index_can_be_asked_but_offers_no_upload_or_remove(
     reply = ask(page, "What did Russia propose on ceasefire length?")
     healthy(page)
     assert "two to three days" in html_of(reply)
+
+
+# news: dates, timelines, wire copies, speakers ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dated_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the dated corpora written for the news tests."""
+    folder = tmp_path_factory.mktemp("dated")
+    files = [
+        news_corpus.write(news_corpus.EVOLVING, folder, "fire"),
+        news_corpus.write(news_corpus.WIRE, folder, "wire"),
+    ]
+    report = Assistant(index_dir=folder / "index").ingest(files)
+    assert report.added == len(news_corpus.EVOLVING) + len(news_corpus.WIRE)
+    return folder / "index"
+
+
+@pytest.mark.slow
+def test_as_of_control_answers_from_the_articles_of_that_day(
+    dated_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = start(dated_index, monkeypatch)
+    question = "How many acres has the Larch Creek fire burned?"
+    latest = html_of(ask(page, question))
+    assert "6,300" in latest and "As of 8 July 2024:" in latest
+    page.date_input(key="as_of").set_value(date(2024, 7, 1)).run()
+    healthy(page)
+    then = html_of(ask(page, question))
+    assert "1,200" in then and "6,300" not in then
+    assert "2024-07-01 · Valley Courier" in then
+
+
+@pytest.mark.slow
+def test_sources_show_wire_copies_and_the_speaker(
+    dated_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = start(dated_index, monkeypatch)
+    body = html_of(ask(page, "To what level did Norland's central bank raise its main rate?"))
+    assert "also in 2 other sources" in body
+    body = html_of(ask(page, "Who said that inflation was still too high?"))
+    assert re.search(r"said by [^<·]*Marten", body), body
+
+
+@pytest.mark.slow
+def test_timeline_lists_dated_events_oldest_first(
+    dated_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = start(dated_index, monkeypatch)
+    page.text_input[0].set_value("Larch Creek fire")
+    next(b for b in page.button if b.label == "Show timeline").click().run()
+    healthy(page)
+    shown = next(h.value for h in page.html if 'class="timeline"' in h.value)
+    days = re.findall(r'<div class="when">([\d-]+)</div>', shown)
+    assert len(days) >= 3 and days == sorted(days)
+    assert "2024-07-01" in days

@@ -61,7 +61,17 @@ def test_ask_json_citations_point_into_article(index: Path) -> None:
     text = (ARTICLES / "ukraine-russia-istanbul-talks.txt").read_text()
     assert data["citations"], data
     for c in data["citations"]:
-        assert set(c) == {"marker", "article_id", "title", "start", "end", "quote"}
+        assert set(c) == {
+            "marker",
+            "article_id",
+            "title",
+            "start",
+            "end",
+            "quote",
+            "published",
+            "also_in",
+            "speaker",
+        }
         assert f"[{c['marker']}]" in data["text"]
         assert text[c["start"] : c["end"]] == c["quote"]
     short = data["short"]

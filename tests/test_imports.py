@@ -18,6 +18,7 @@ EXPECTED_ALL = [
     "ConfigError",
     "ConversationStore",
     "EvalReport",
+    "Event",
     "FileResult",
     "GoldCase",
     "GoldSetError",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -263,3 +263,55 @@ def test_manifest_round_trips_through_metadata() -> None:
     assert Manifest.from_metadata({"hnsw:space": "cosine"}) is None
     assert Manifest.from_metadata(None) is None
     assert Manifest.from_metadata({"manifest_model": "m"}) is None
+
+
+# upgrading an older index -------------------------------------------------------------------
+
+
+def test_a_format_1_index_is_upgraded_in_place(index_dir: Path, fake_embedder: Embedder) -> None:
+    old = Index(index_dir, replace(manifest_for(fake_embedder), format=1))
+    _, passages = add(old, fake_embedder, "bridge")
+    ids = [p.id for p in passages]
+    old._passages.update(ids=ids, metadatas=[{"day": None, "key": None}] * len(ids))
+    assert "day" not in old._passages.get(ids=ids[:1], include=["metadatas"])["metadatas"][0]
+
+    upgraded = Index(index_dir, manifest_for(fake_embedder), create=False)
+    metas = upgraded._passages.get(ids=ids, include=["metadatas"])["metadatas"]
+    assert [m["day"] for m in metas] == [0] * len(ids)  # the article is undated
+    assert all("key" in m for m in metas)
+    assert upgraded.passages() == passages
+    assert json.loads((index_dir / MANIFEST_FILE).read_text())["format"] == 2
+    vector = fake_embedder.embed([passages[0].text])[0]
+    assert upgraded.query(vector, 1, as_of=20240101)[0].passage == passages[0]
+
+
+def test_as_of_leaves_out_later_articles_and_keeps_undated(
+    index: Index, fake_embedder: Embedder
+) -> None:
+    dated = replace(make_article("library"), published="2024-05-02")
+    passages = chunk(dated, PASSAGE_CHARS)
+    index.upsert(dated, passages, fake_embedder.embed([p.text for p in passages]), ["l.txt"])
+    add(index, fake_embedder, "bridge")  # undated
+    vector = fake_embedder.embed(["library hours"])[0]
+    before = {h.passage.article_id for h in index.query(vector, 20, as_of=20240501)}
+    after = {h.passage.article_id for h in index.query(vector, 20, as_of=20240502)}
+    assert before == {make_article("bridge").id}
+    assert after == {dated.id, make_article("bridge").id}
+    assert index.days() == {dated.id: 20240502, make_article("bridge").id: 0}
+
+
+def test_copies_and_containing_find_the_same_text_elsewhere(
+    index: Index, fake_embedder: Embedder
+) -> None:
+    first, _ = add(index, fake_embedder, "bridge")
+    copy_text = first.text.replace("Council approves", "Councillors approve")
+    twin = Article(id="twin", title="Twin", text=copy_text)
+    twin_passages = chunk(twin, PASSAGE_CHARS)
+    vectors = fake_embedder.embed([p.text for p in twin_passages])
+    index.upsert(twin, twin_passages, vectors, ["twin.txt"])
+    sentence = "Construction will start next spring."
+    assert index.containing(sentence) == {first.id, "twin"}
+    assert index.containing("Nothing like this is written anywhere.") == set()
+    keys = [m["key"] for m in index._passages.get(include=["metadatas"])["metadatas"]]
+    found = index.copies([k for k in keys if k])
+    assert any(holders == {first.id, "twin"} for holders in found.values())

@@ -70,6 +70,9 @@ def test_answer_to_dict_is_json_ready_with_every_citation_field() -> None:
                 "start": 5,
                 "end": 20,
                 "quote": "A quoted sentence.",
+                "published": None,
+                "also_in": [],
+                "speaker": None,
             }
         ],
         "short": None,
