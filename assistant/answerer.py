@@ -24,8 +24,10 @@ from pathlib import Path
 import numpy as np
 from wordfreq import zipf_frequency
 
+from assistant import wire
 from assistant.embedding import Embedder, Vectors
 from assistant.entities import ENTITY_LABELS, phrases_of
+from assistant.lexical import stem, words
 from assistant.patterns import (
     answer_kind_phrase,
     fold,
@@ -36,7 +38,6 @@ from assistant.patterns import (
 from assistant.preference import Lead
 from assistant.reader import Scorer, default_reader
 from assistant.records import Answer, Citation, Hit, Passage, Span
-from assistant.retrieve import stem, words
 
 FEATURES = (
     "dense",
@@ -337,6 +338,10 @@ def compose(
         if p >= floor and g >= calibration.threshold and not chosen_lead.alone
     ]
     chosen = [c for c in chosen if verified(c, article_text)]
+    unique: dict[str, Candidate] = {}
+    for c in chosen:  # a wire copy of a chosen sentence is not a second citation
+        unique.setdefault(wire.normal(c.text), c)
+    chosen = list(unique.values())
     if not chosen:
         return Answer(question, ABSTAIN_TEXT, True, (), tuple(related), sure)
     first = chosen[0].hit.passage.article_id

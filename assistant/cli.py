@@ -206,6 +206,7 @@ def check(
         "passages have a vector that cannot be read": len(found.unreadable),
         "manifest.json is missing or out of date": int(found.manifest),
         "write was interrupted and not cleaned up": int(found.interrupted),
+        "lexical search index is out of step with the passages": int(found.lexical),
     }
     for what, n in problems.items():
         if n:

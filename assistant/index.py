@@ -17,6 +17,7 @@ import numpy as np
 from assistant import dates, wire
 from assistant.embedding import Vectors
 from assistant.errors import IndexMismatchError, IndexMissingError
+from assistant.lexical import LexicalStore, terms
 from assistant.records import Article, Hit, IndexCheck, IndexStats, Passage, Span
 from assistant.storage import Store, guarded, log, retrying
 
@@ -52,7 +53,8 @@ FORMAT_UPGRADES = {1: 2}
 
 
 class Index:
-    """Two Chroma collections: ``<name>-passages`` (cosine) and ``<name>-articles``.
+    """Two Chroma collections: ``<name>-passages`` (cosine) and ``<name>-articles``, and for
+    an on-disk index the lexical store (``assistant.lexical``) written with the passages.
 
     Every public method notices when another process wrote the index and reopens it first,
     and turns a store failure into a one-line ``StoreError`` (see ``assistant.storage``).
@@ -78,6 +80,7 @@ class Index:
                 f"No index at {index_dir}/ - run `assistant ingest articles/` first."
             )
         self._create = create
+        self._lexical: LexicalStore | None = None
         self._open(reopen=False)
 
     @property
@@ -115,6 +118,27 @@ class Index:
         else:
             self._articles = client.get_or_create_collection(articles_name, embedding_function=None)
         self._check_manifest()
+        self._open_lexical()
+
+    def _open_lexical(self) -> None:
+        """Open the lexical store of an on-disk index and bring it in step with the passages
+        (built once for an index that has none). A read-only index whose store is missing or
+        out of step has none: the retriever then ranks words in memory."""
+        opened = self.store.opened
+        if opened is None:
+            return
+        if self._lexical is None or self._lexical.path.parent != opened:
+            if self._lexical is not None:
+                self._lexical.close()
+            self._lexical = LexicalStore(opened)
+        if self._lexical.count() == self._passages.count():
+            return
+        if self.read_only:
+            self._lexical.close()
+            self._lexical = None
+            return
+        with self.store.writing(clean=False):
+            self._reconcile()
 
     def refresh(self) -> None:
         """Reopen the store when another process wrote it, or after a failure."""
@@ -168,6 +192,22 @@ class Index:
                 )
             self._passages.modify(metadata=self.manifest.to_metadata())
             self.store.wrote()
+
+    def _reconcile(self) -> None:
+        """Make the lexical store hold exactly the passages Chroma holds."""
+        if self._lexical is None:
+            return
+        held = set(_get_all(self._passages, [])["ids"])
+        stored = self._lexical.ids()
+        self._lexical.delete(stored - held)
+        missing = sorted(held - stored)
+        if len(missing) > 1000:
+            log.warning("Indexing %d passages for lexical search (once).", len(missing))
+        for lo in range(0, len(missing), PAGE):
+            got = self._passages.get(
+                ids=missing[lo : lo + PAGE], include=["documents", "metadatas"]
+            )
+            self._lexical.add(_lexical_rows(got["ids"], got["documents"], got["metadatas"]))
 
     def _manifest_text(self) -> str:
         return json.dumps(asdict(self.manifest), indent=2)
@@ -231,6 +271,12 @@ class Index:
                 documents=[p.text for p, _, _ in batch],
                 metadatas=[_passage_meta(p, a) for p, _, a in batch],
             )
+        if self._lexical is not None:
+            words = terms([p.text for p, _, _ in rows])
+            self._lexical.add(
+                (p.id, p.article_id, dates.day(a.published), w)
+                for (p, _, a), w in zip(rows, words, strict=True)
+            )
         for lo in range(0, len(items), self._max_batch):
             chunk = items[lo : lo + self._max_batch]
             self._articles.upsert(
@@ -264,6 +310,8 @@ class Index:
             self.store.ensure_space(0)
             self._articles.delete(ids=[article_id])
             self._passages.delete(where={"article_id": article_id})
+            if self._lexical is not None:
+                self._lexical.delete_article(article_id)
             self.store.wrote()
 
     # checking --------------------------------------------------------------------------
@@ -284,6 +332,7 @@ class Index:
             incomplete=tuple(sorted(a for a, n in recorded.items() if held.get(a, 0) < n)),
             unreadable=tuple(self._unreadable(list(owner))),
             manifest=folder is not None and self._manifest_file() != self._manifest_text(),
+            lexical=self._lexical is not None and self._lexical.ids() != set(owner),
             interrupted=self.store.interrupted(),
         )
 
@@ -312,6 +361,7 @@ class Index:
                     )
             if self.store.folder is not None:
                 (self.store.folder / MANIFEST_FILE).write_text(self._manifest_text())
+            self._reconcile()
             self.store.wrote()
             self.store.settled()
         files = sorted({k.split("#", 1)[0] for a in found.incomplete for k in sources.get(a, [])})
@@ -327,6 +377,7 @@ class Index:
             log.warning("Removing %d passages an interrupted write left behind.", len(orphans))
             self._delete_passages(orphans)
             self.store.wrote()
+        self._reconcile()
 
     def _delete_passages(self, ids: list[str]) -> None:
         for lo in range(0, len(ids), self._max_batch):
@@ -465,6 +516,30 @@ class Index:
         ]
 
     @guarded
+    def lexical_search(
+        self,
+        words: Sequence[str],
+        k: int,
+        as_of: int | None = None,
+        only: Collection[str] | None = None,
+    ) -> list[tuple[Passage, float]] | None:
+        """The ``k`` passages that rank best for the stemmed ``words`` by BM25, best first
+        (filtered like ``query``); ``None`` when this index has no lexical store (a Chroma
+        server, or a read-only index without one)."""
+        if self._lexical is None:
+            return None
+        found = self._lexical.search(words, k, as_of, only)
+        if not found:
+            return []
+        got = self._passages.get(ids=[i for i, _ in found], include=["documents", "metadatas"])
+        passages = {
+            i: _to_passage(i, d, m)
+            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            if m is not None and d is not None
+        }
+        return [(passages[i], score) for i, score in found if i in passages]
+
+    @guarded
     def days(self) -> dict[str, int]:
         """Article id -> its publication day, ``YYYYMMDD`` (``dates.UNDATED`` when undated)."""
         ids, metas = _columns(self._articles, ["metadatas"])
@@ -554,6 +629,18 @@ def _where(as_of: int | None, only: Collection[str] | None) -> dict[str, Any] | 
     if only is not None:
         filters.append({"article_id": {"$in": sorted(only) or [""]}})
     return None if not filters else filters[0] if len(filters) == 1 else {"$and": filters}
+
+
+def _lexical_rows(
+    ids: Sequence[str], texts: Sequence[str | None], metas: Sequence[Mapping[str, Any] | None]
+) -> list[tuple[str, str, int, list[str]]]:
+    """Rows for the lexical store from Chroma's columns (rows without text left out)."""
+    kept = [(i, t, m) for i, t, m in zip(ids, texts, metas, strict=True) if t and m is not None]
+    words = terms([t for _, t, _ in kept])
+    return [
+        (i, str(m["article_id"]), int(m.get("day", 0)), w)
+        for (i, _, m), w in zip(kept, words, strict=True)
+    ]
 
 
 def _key(passage: Passage, offset: int) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from assistant import dates, speakers
-from assistant.retrieve import stem, words
+from assistant.lexical import stem, words
 
 if TYPE_CHECKING:
     from assistant.answerer import Candidate
@@ -112,7 +112,7 @@ def choose(
         if p >= RIVAL * best and day(article(i)) != day(article(0)) and _rival(first, c.text)
     ]
     if dates.asks_current(question):
-        newest = max({*good, *rivals}, key=lambda i: (day(article(i)), -i))
+        newest = max({0, *good, *rivals}, key=lambda i: (day(article(i)), -i))
         return Lead(newest, as_of(newest), alone=newest != 0 or bool(rivals))
     if not rivals:
         return Lead()

@@ -255,6 +255,7 @@ class IndexCheck:
     ``unreadable``: passage ids whose vector cannot be read back.
     ``manifest``: ``manifest.json`` is missing or does not describe the index.
     ``interrupted``: a write was interrupted and not cleaned up yet.
+    ``lexical``: the lexical search store does not hold exactly the stored passages.
     ``repaired``: whether the problems listed were fixed (``check(repair=True)``).
     ``reingest``: the files that held removed incomplete articles: ingest them again.
     """
@@ -266,6 +267,7 @@ class IndexCheck:
     unreadable: tuple[str, ...] = ()
     manifest: bool = False
     interrupted: bool = False
+    lexical: bool = False
     repaired: bool = False
     reingest: tuple[str, ...] = ()
 
@@ -273,5 +275,10 @@ class IndexCheck:
     def ok(self) -> bool:
         """Whether nothing is wrong (or everything found was repaired)."""
         return self.repaired or not (
-            self.orphans or self.incomplete or self.unreadable or self.manifest or self.interrupted
+            self.orphans
+            or self.incomplete
+            or self.unreadable
+            or self.manifest
+            or self.interrupted
+            or self.lexical
         )

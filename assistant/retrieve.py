@@ -4,56 +4,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
-from typing import Any
 
 import bm25s
 import numpy as np
-import simplemma
-import Stemmer
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from assistant import wire
 from assistant.embedding import Embedder
 from assistant.index import Index
+from assistant.lexical import terms
 from assistant.records import Hit, Passage
 
 RRF_K = 60
-STOPWORDS = sorted(ENGLISH_STOP_WORDS)
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    return Stemmer.Stemmer("english")
-
-
-def words(text: str) -> list[str]:
-    """The lower-cased content words of ``text`` (English stop words dropped), unstemmed."""
-    return list(
-        bm25s.tokenize([text], stopwords=STOPWORDS, return_ids=False, show_progress=False)[0]
-    )
-
-
-@lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    """The Snowball stem of the lemma of one lower-cased word ("led" and "leads": "lead")."""
-    return str(_stemmer().stemWord(simplemma.lemmatize(word, lang="en").lower()))
-
-
-def _stem_all(words: list[str]) -> list[str]:
-    return [stem(w) for w in words]
-
-
-def terms(texts: Sequence[str]) -> list[list[str]]:
-    """Lower-cased, stemmed content words of each text (English stop words dropped)."""
-    tokens = bm25s.tokenize(
-        list(texts), stopwords=STOPWORDS, stemmer=_stem_all, return_ids=False, show_progress=False
-    )
-    return [list(t) for t in tokens]
 
 
 class LexicalIndex:
@@ -104,23 +69,42 @@ class HybridRetriever(BaseRetriever):
     _days: dict[str, int] = PrivateAttr(default_factory=dict)
     _passage_days: np.ndarray = PrivateAttr(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
-    def lexical(self) -> LexicalIndex:
-        """The BM25 index, rebuilt when the Chroma index has changed."""
+    def _refresh(self) -> None:
+        """Titles and days of the articles, read again when the Chroma index has changed."""
         revision = self.index.revision()
-        if self._lexical is None or revision != self._revision:
-            self._lexical = LexicalIndex(self.index.passages())
+        if revision != self._revision:
             self._titles = self.index.titles()
             self._days = self.index.days()
+            self._lexical = None
+            self._revision = revision
+
+    def lexical(self) -> LexicalIndex:
+        """BM25 in memory over every passage, for an index without a lexical store (a Chroma
+        server): built on first use, rebuilt when the index has changed."""
+        self._refresh()
+        if self._lexical is None:
+            self._lexical = LexicalIndex(self.index.passages())
             self._passage_days = np.array(
                 [self._days.get(p.article_id, 0) for p in self._lexical.passages], dtype=np.int64
             )
-            self._revision = revision
         return self._lexical
 
     def days(self) -> dict[str, int]:
         """Article id -> publication day (``YYYYMMDD``, 0 when undated)."""
-        self.lexical()
+        self._refresh()
         return self._days
+
+    def _words(self, query: str, as_of: int | None) -> list[tuple[Passage, float]]:
+        """The BM25 ranking: from the index's lexical store, or in memory without one."""
+        stored = self.index.lexical_search(terms([query])[0], self.candidates, as_of, self.only)
+        if stored is not None:
+            return stored
+        lexical_index = self.lexical()
+        allowed = None if as_of is None else self._passage_days <= as_of
+        if self.only is not None:
+            mine = np.array([p.article_id in self.only for p in lexical_index.passages])
+            allowed = mine if allowed is None else allowed & mine
+        return lexical_index.search(query, self.candidates, allowed)
 
     def search(self, query: str, k: int | None = None, as_of: int | None = None) -> list[Hit]:
         """The best ``k`` passages for ``query``, each with its cosine similarity; with
@@ -129,12 +113,8 @@ class HybridRetriever(BaseRetriever):
         k = k or self.k
         vector = self.embedder.embed([query])[0]
         dense = self.index.query(vector, self.candidates, as_of, self.only)
-        lexical_index = self.lexical()
-        allowed = None if as_of is None else self._passage_days <= as_of
-        if self.only is not None:
-            mine = np.array([p.article_id in self.only for p in lexical_index.passages])
-            allowed = mine if allowed is None else allowed & mine
-        lexical = lexical_index.search(query, self.candidates, allowed)
+        self._refresh()
+        lexical = self._words(query, as_of)
         fused: dict[str, float] = {}
         passages: dict[str, Passage] = {}
         similarity = {h.passage.id: h.similarity for h in dense}

@@ -8,9 +8,9 @@ from collections.abc import Callable, Sequence
 
 from assistant.answerer import keywords
 from assistant.entities import ENTITY_LABELS, phrases
+from assistant.lexical import stem
 from assistant.patterns import names, question_type
 from assistant.records import Citation, Short
-from assistant.retrieve import stem
 
 _WORD = re.compile(r"[\w’'-]+")
 

@@ -147,6 +147,8 @@ class Store:
         self.location = chroma_url or f"{index_dir}/"
         self.read_only = self.folder is not None and not _writable(self.folder)
         self.stamp: str | None = None
+        self.opened: Path | None = None
+        """The folder Chroma was opened from: ``folder``, or its copy when read-only."""
         self._lock_timeout = lock_timeout
         self._lock = (
             None
@@ -181,6 +183,7 @@ class Store:
         path = _snapshot(self.folder, stamp) if self.read_only else self.folder
         self._client = _local_client(path, stamp, reopen=reopen)
         self.stamp = stamp
+        self.opened = path
         return self._client
 
     def _server_client(self) -> Any:

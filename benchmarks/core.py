@@ -174,7 +174,7 @@ def latency(
         assistant.index.query(vector, k)
 
     floors = [timed(lambda q=q: floor(q)) for q in questions]
-    report.add(section, "first ask (cold: builds BM25)", f"{first * 1000:8.1f} ms")
+    report.add(section, "first ask (cold: loads the models)", f"{first * 1000:8.1f} ms")
     report.add(section, "ask, warm", percentiles(asks))
     report.add(section, "retrieve, warm", percentiles(retrieves))
     report.add(section, f"floor: embed 1 + Chroma query k={k}", percentiles(floors))

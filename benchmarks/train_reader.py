@@ -50,7 +50,7 @@ from calibrate import norm
 
 from assistant import reader
 from assistant.chunking import split_sentences
-from assistant.retrieve import terms
+from assistant.lexical import terms
 
 TARGET = Path(__file__).resolve().parents[1] / "assistant" / "reader"
 SEED = 13

@@ -15,9 +15,11 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant import Assistant, InputError, dates, wire
+from assistant.answerer import Calibration, Candidate, compose
 from assistant.cli import app
 from assistant.embedding import SentenceTransformerEmbedder
-from assistant.preference import quantities
+from assistant.preference import choose, quantities
+from assistant.records import Hit, Passage, Span
 
 runner = CliRunner()
 ACRES = "How many acres has the Larch Creek fire burned?"
@@ -251,3 +253,47 @@ def test_what_did_x_say_cites_x(wire_index: tuple[Assistant, Path, int]) -> None
     assert not reply.abstained
     assert "Mortgage approvals" in reply.citations[0].quote
     assert reply.citations[0].speaker is not None
+
+
+def _candidate(article_id: str, text: str) -> Candidate:
+    passage = Passage(f"{article_id}:0", article_id, 0, 0, len(text), text, (Span(0, len(text)),))
+    return Candidate(Hit(passage, 0.5, 0.5), Span(0, len(text)), text, ())
+
+
+@pytest.mark.parametrize(
+    ("scores", "answers", "lead"),
+    [
+        ([0.2, 0.17, 0.12], [False, True, False], 0),  # the best is newest: it leads
+        ([0.2, 0.17, 0.15], [True, True, True], 0),
+    ],
+)
+def test_a_current_question_never_leads_with_an_older_sentence(
+    scores: list[float], answers: list[bool], lead: int
+) -> None:
+    days = {"new": 20230208, "old": 20230124, "older": 20190101}
+    ranked = [
+        (_candidate("new", "LeBron James passed Kareem Abdul-Jabbar this week."), scores[0]),
+        (_candidate("old", "Who were the leading scorers before that?"), scores[1]),
+        (_candidate("older", "He is the eighth-leading scorer."), scores[2]),
+    ]
+    chosen = choose(
+        "Who became the all-time leading scorer this week?",
+        ranked,
+        answers,
+        days.__getitem__,
+        lambda a: f"{days[a] // 10000}-{days[a] // 100 % 100:02d}-{days[a] % 100:02d}",
+        lambda found: [None] * len(found),
+    )
+    assert chosen.index == lead
+    assert chosen.prefix == "As of 8 February 2023:"
+
+
+def test_a_wire_copy_of_the_cited_sentence_is_not_cited_twice() -> None:
+    text = "The central bank raised its main rate to 4.75 percent on Wednesday."
+    texts = {"a": text, "b": text, "c": "Economists had expected a quarter point."}
+    scored = [
+        (_candidate(a, t), p) for (a, t), p in zip(texts.items(), [0.9, 0.85, 0.8], strict=True)
+    ]
+    calibration = Calibration(weights=(), bias=0.0, threshold=0.5, second_ratio=0.5)
+    reply = compose("What did the bank do?", scored, calibration, texts.get)
+    assert [c.article_id for c in reply.citations] == ["a"]

@@ -9,8 +9,9 @@ from langchain_core.documents import Document
 
 from assistant import Assistant
 from assistant.chunking import chunk
+from assistant.lexical import stem, terms, words
 from assistant.records import Article
-from assistant.retrieve import HybridRetriever, LexicalIndex, contextualise, stem, terms, words
+from assistant.retrieve import HybridRetriever, LexicalIndex, contextualise
 
 BRIDGE = (
     "Council approves the river bridge\n"

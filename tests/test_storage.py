@@ -49,6 +49,7 @@ def fake(folder: Path, lock_timeout: float = 60.0) -> Assistant:
 
 def snapshot(bot: Assistant) -> tuple[int, int, list[tuple[str, int]]]:
     stats = bot.stats()
+    assert not bot.check().lexical  # the lexical store holds exactly the passages
     return stats.articles, stats.passages, sorted(stats.passages_per_article.items())
 
 
@@ -66,7 +67,7 @@ WORKER = textwrap.dedent(
     sys.path.insert(0, {tests!r})
     from conftest import HashingEmbedder
     from chromadb.api.models.Collection import Collection
-    from assistant import Assistant, storage
+    from assistant import Assistant, lexical, storage
 
     point, index_dir, command, *args = sys.argv[1:]
     calls = {{}}
@@ -76,7 +77,7 @@ WORKER = textwrap.dedent(
 
     def counted(name, original):
         def run(self, *a, **k):
-            kind = name + ":" + self.name.rsplit("-", 1)[1]
+            kind = name + ":" + getattr(self, "name", "x-lexical").rsplit("-", 1)[1]
             calls[kind] = calls.get(kind, 0) + 1
             if point == kind + "#" + str(calls[kind]):
                 die()
@@ -88,6 +89,7 @@ WORKER = textwrap.dedent(
 
     Collection.upsert = counted("upsert", Collection.upsert)
     Collection.delete = counted("delete", Collection.delete)
+    lexical.LexicalStore.add = counted("add", lexical.LexicalStore.add)
     if point == "before-stamp":
         storage.Store.wrote = lambda self: die()
     bot = Assistant(index_dir=index_dir, embedder=HashingEmbedder())
@@ -101,7 +103,8 @@ WORKER = textwrap.dedent(
 
 KILL_POINTS = [
     "upsert:passages#1",  # before anything is written
-    "after-upsert:passages#1",  # passages written, their articles not
+    "after-upsert:passages#1",  # passages written, their words and articles not
+    "after-add:lexical#1",  # passages and their words written, their articles not
     "after-upsert:articles#1",  # the first flush written, the rest not
     "upsert:passages#2",  # between two flushes
     "before-stamp",  # everything written, readers not told
