@@ -124,8 +124,7 @@ def _attributed(
     ranked: Sequence[tuple[Candidate, float]], good: list[int], asked: str | None, said: Said
 ) -> Lead:
     """The best good sentence attributed to ``asked`` (or to anyone, when ``None``)."""
-    looked = list(dict.fromkeys([*good, *range(min(LOOK, len(ranked)))]))
-    for i, who in zip(looked, said([ranked[i][0] for i in looked]), strict=True):
+    for i, who in zip(good, said([ranked[i][0] for i in good]), strict=True):
         if who and (asked is None or speakers.same_speaker(who, asked)):
             return Lead(i, alone=i != 0)
     return Lead()

@@ -30,7 +30,7 @@ SAY_VERBS = _words_of(
     """say tell add note warn state announce claim insist argue write tweet post explain
     acknowledge deny describe call admit assert contend stress emphasise emphasize confirm reply
     remark suggest predict caution concede declare allege complain reiterate repeat accuse
-    testify report vow pledge promise"""
+    testify report vow pledge promise express indicate believe"""
 )
 """Lemmas of the verbs that attribute a claim to their subject."""
 PRONOUNS: dict[str, frozenset[str]] = {
