@@ -169,9 +169,10 @@ class Assistant:
             run = _Run(self.index.sources())
             results: list[FileResult] = []
             for done, batch in enumerate(batches, 1):
-                results.extend(self._plan(item, run) for item in batch)
-                if run.pending_passages >= FLUSH_PASSAGES:
-                    self._flush(run)
+                for item in batch:  # a JSON Lines file may hold thousands of articles
+                    results.append(self._plan(item, run))
+                    if run.pending_passages >= FLUSH_PASSAGES:
+                        self._flush(run)
                 if progress:
                     progress(done, total)
             self._flush(run)

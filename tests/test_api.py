@@ -6,6 +6,7 @@ through the real model and a real Chroma index in a temporary folder.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -245,3 +246,28 @@ def test_no_short_answer_for_a_question_that_wants_none(bundled_assistant: Assis
     reply = bundled_assistant.ask("What does Ukraine demand before a ceasefire?")
     assert reply.short is None
     assert reply.to_dict()["short"] is None
+
+
+def test_a_large_json_lines_file_is_written_in_several_flushes(
+    tmp_path: Path, fake_assistant: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant import api
+
+    monkeypatch.setattr(api, "FLUSH_PASSAGES", 8)
+    records = [
+        {"title": f"Story {n}", "text": f"Story {n} happened in town {n}. " * 12} for n in range(12)
+    ]
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    writes: list[int] = []
+    original = fake_assistant.index.upsert_many
+
+    def counted(items: Any) -> None:
+        writes.append(len(items))
+        original(items)
+
+    monkeypatch.setattr(fake_assistant.index, "upsert_many", counted)
+    report = fake_assistant.ingest([path])
+    assert report.added == 12
+    assert len(writes) > 1 and sum(writes) == 12
+    assert fake_assistant.stats().articles == 12
