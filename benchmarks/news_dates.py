@@ -15,7 +15,12 @@ For each: answer accuracy (the reply holds the answer string), a citation states
 abstained, citations of articles published after the quiz date, citations with wire copies
 (``also_in``), and ask p50. The index is kept in ``--index`` (default ``build/news-all``).
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/news_dates.py [--split even] [--limit N]
+With ``--scope split`` the index is ``news.py``'s instead (``build/news-SPLIT``: the search
+results of every other week of the split, 13 weeks together) and the questions are that
+index's answerable ones, the same that ``news.py`` asks.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/news_dates.py [--split even] [--scope split]
+        [--limit N]
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import news_data
-from news import holds
+from news import holds, open_index
 
 from assistant import Answer, Assistant, dates
 
@@ -118,19 +123,25 @@ def report(name: str, outcomes: Sequence[Outcome]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--split", choices=news_data.SPLITS, default="even")
-    parser.add_argument("--index", type=Path, default=ROOT / "build" / "news-all")
+    parser.add_argument("--scope", choices=("year", "split"), default="year")
+    parser.add_argument("--index", type=Path, default=None, help="where to keep the index")
     parser.add_argument("--limit", type=int, default=None, help="ask about N questions")
     args = parser.parse_args(argv)
-    weeks = sorted({q.week for q in news_data.questions()})
-    mine = {w for n, w in enumerate(weeks, 1) if (n % 2 == 1) == (args.split == "odd")}
-    asked = [q for q in news_data.questions() if q.week in mine and q.answer_in_results]
+    if args.scope == "split":
+        split = news_data.split(args.split)
+        asked = list(split.answerable)
+        bot = open_index(split, args.index or ROOT / "build" / f"news-{args.split}")
+    else:
+        weeks = sorted({q.week for q in news_data.questions()})
+        mine = {w for n, w in enumerate(weeks, 1) if (n % 2 == 1) == (args.split == "odd")}
+        asked = [q for q in news_data.questions() if q.week in mine and q.answer_in_results]
+        bot = open_all(args.index or ROOT / "build" / "news-all")
     if args.limit:
         asked = asked[:: max(1, len(asked) // args.limit)][: args.limit]
-    bot = open_all(args.index)
     stats = bot.stats()
     print(
         f"RealTime QA 2023: {stats.articles} articles, {stats.passages} passages indexed; "
-        f"{len(asked)} answerable questions of the {args.split} weeks"
+        f"{len(asked)} answerable questions of the {args.split} weeks ({args.scope})"
     )
     modes: dict[str, Callable[[news_data.Question], Outcome]] = {
         "all weeks": lambda q: ask(bot, q, None, None),

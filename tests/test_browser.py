@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import news_corpus
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
@@ -208,4 +209,36 @@ def test_a_model_answer_streams_into_the_message_then_the_verified_one_replaces_
         expect(reply.locator("mark").first).to_contain_text("two to three days")
         assert "▌" not in reply.inner_text()
         assert page.evaluate("window.__same_page") is True  # no reload
+        context.close()
+
+
+def test_the_timeline_and_the_as_of_day_in_a_real_browser(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory, loopback: Loopback
+) -> None:
+    work = tmp_path_factory.mktemp("dated-browser")
+    corpus = news_corpus.write(news_corpus.EVOLVING, work, "fire")
+    Assistant(index_dir=work / "index").ingest([corpus])
+    with serve(work, loopback) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(url)
+        page.get_by_placeholder(PROMPT).wait_for()
+
+        page.get_by_role("button", name="Timeline").click()
+        page.get_by_label("Timeline of").fill("Larch Creek fire")
+        page.get_by_role("button", name="Show timeline").click()
+        days = page.locator(".timeline .when")
+        expect(days.first).to_be_visible()
+        shown = days.all_inner_texts()
+        assert len(shown) >= 3 and shown == sorted(shown)
+        page.keyboard.press("Escape")
+
+        for part, typed in (("year", "2024"), ("month", "07"), ("day", "01")):
+            page.get_by_role("spinbutton", name=f"{part}, As of").click()
+            page.keyboard.type(typed)
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("spinbutton", name="day, As of")).to_have_text("01")
+        reply = ask(page, "How many acres has the Larch Creek fire burned?")
+        expect(reply.locator("mark").first).to_contain_text("1,200 acres")
         context.close()
