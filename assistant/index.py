@@ -560,6 +560,21 @@ class Index:
         return found
 
     @guarded
+    def copied(self) -> int:
+        """How many passages share their fingerprint (``wire.key``) with a passage of another
+        article: the index's wire copies."""
+        _, metas = _columns(self._passages, ["metadatas"])
+        holders: dict[str, set[str]] = {}
+        for meta in metas:
+            if meta is not None and meta.get("key"):
+                holders.setdefault(str(meta["key"]), set()).add(str(meta["article_id"]))
+        return sum(
+            1
+            for meta in metas
+            if meta is not None and len(holders.get(str(meta.get("key") or ""), ())) > 1
+        )
+
+    @guarded
     def containing(self, text: str, as_of: int | None = None) -> set[str]:
         """The articles with a passage that contains ``text`` word for word (within
         ``as_of``, when given)."""

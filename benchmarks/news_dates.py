@@ -143,6 +143,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"RealTime QA 2023: {stats.articles} articles, {stats.passages} passages indexed; "
         f"{len(asked)} answerable questions of the {args.split} weeks ({args.scope})"
     )
+    copied = bot.index.copied()
+    print(
+        f"wire copies: {copied} passages ({copied / max(stats.passages, 1):.1%}) share their "
+        "fingerprint with another article's passage"
+    )
     modes: dict[str, Callable[[news_data.Question], Outcome]] = {
         "all weeks": lambda q: ask(bot, q, None, None),
         "all weeks, as_of": lambda q: ask(bot, q, q.date, None),

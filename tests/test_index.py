@@ -315,3 +315,20 @@ def test_copies_and_containing_find_the_same_text_elsewhere(
     keys = [m["key"] for m in index._passages.get(include=["metadatas"])["metadatas"]]
     found = index.copies([k for k in keys if k])
     assert any(holders == {first.id, "twin"} for holders in found.values())
+
+
+def test_copied_counts_the_passages_another_article_shares(
+    index: Index, fake_embedder: Embedder
+) -> None:
+    first, _ = add(index, fake_embedder, "bridge")
+    add(index, fake_embedder, "library")
+    assert index.copied() == 0
+    twin = Article(id="twin", title="Twin", text=first.text.replace("Council", "Councillors"))
+    twin_passages = chunk(twin, PASSAGE_CHARS)
+    index.upsert(twin, twin_passages, fake_embedder.embed([p.text for p in twin_passages]), [])
+    metas = index._passages.get(include=["metadatas"])["metadatas"]
+    keys = {a: [m["key"] for m in metas if m["article_id"] == a] for a in (first.id, "twin")}
+    shared = set(keys[first.id]) & set(keys["twin"]) - {""}
+    assert shared
+    expected = sum(k in shared for a in keys for k in keys[a])
+    assert index.copied() == expected >= 2
