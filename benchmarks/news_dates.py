@@ -46,8 +46,10 @@ import news_data
 from news import holds, open_index
 
 from assistant import Answer, Assistant, dates
+from assistant.ingest import article_id, normalise
 
 ROOT = Path(__file__).resolve().parents[1]
+MODES = ("all weeks", "all weeks, as_of", "own results only")
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scope", choices=("year", "split"), default="year")
     parser.add_argument("--index", type=Path, default=None, help="where to keep the index")
     parser.add_argument("--limit", type=int, default=None, help="ask about N questions")
+    parser.add_argument(
+        "--mode", action="append", choices=MODES, help="run only this way of asking (repeatable)"
+    )
     args = parser.parse_args(argv)
     if args.scope == "split":
         split = news_data.split(args.split)
@@ -148,16 +153,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"wire copies: {copied} passages ({copied / max(stats.passages, 1):.1%}) share their "
         "fingerprint with another article's passage"
     )
+    rows = news_data.articles({a for q in asked for a in q.search_result_ids})
+    stored = {i: article_id(normalise(str(r["text"]))) for i, r in rows.items()}
     modes: dict[str, Callable[[news_data.Question], Outcome]] = {
         "all weeks": lambda q: ask(bot, q, None, None),
         "all weeks, as_of": lambda q: ask(bot, q, q.date, None),
-        "own results only": lambda q: ask(bot, q, None, q.search_result_ids),
+        "own results only": lambda q: ask(
+            bot, q, None, [stored[a] for a in q.search_result_ids if a in stored]
+        ),
     }
     print(
         f"{'':<22}{'accuracy':>10}{'cited':>10}{'abstained':>11}{'later':>10}"
         f"{'copies':>10}{'p50':>12}"
     )
     for name, run in modes.items():
+        if args.mode and name not in args.mode:
+            continue
         outcomes = [run(q) for q in tqdm(asked, desc=name, leave=False)]
         print(report(name, outcomes), flush=True)
     return 0
