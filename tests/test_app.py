@@ -545,6 +545,7 @@ def test_sources_show_wire_copies_and_the_speaker(
     page = start(dated_index, monkeypatch)
     body = html_of(ask(page, "To what level did Norland's central bank raise its main rate?"))
     assert "also in 2 other sources" in body
+    page = start(dated_index, monkeypatch)  # a new conversation: not read as a follow-up
     body = html_of(ask(page, "Who said that inflation was still too high?"))
     assert re.search(r"said by [^<·]*Marten", body), body
 
