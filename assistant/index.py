@@ -580,8 +580,21 @@ class Index:
         ``as_of``, when given)."""
         if not text.strip():
             return set()
+        if self._lexical is not None:
+            ids = self._lexical.phrase(terms([text])[0], MAX_COPIES, as_of)
+            if not ids:
+                return set()
+            found = self._passages.get(ids=ids, include=["documents", "metadatas"])
+            return {
+                str(m["article_id"])
+                for d, m in zip(found["documents"], found["metadatas"], strict=True)
+                if m is not None and d is not None and text in d
+            }
         got = self._passages.get(
-            where=_until(as_of), where_document={"$contains": text}, include=["metadatas"]
+            where=_until(as_of),
+            where_document={"$contains": text},
+            include=["metadatas"],
+            limit=MAX_COPIES,
         )
         return {str(m["article_id"]) for m in got["metadatas"] if m is not None}
 
@@ -605,6 +618,9 @@ class Index:
         )
 
 
+MAX_COPIES = 500
+"""At most this many passages are read for one sentence's copies (a boilerplate line may be
+in thousands)."""
 PAGE = 5000
 """Rows read from Chroma per call: one unpaged read of a large collection exceeds SQLite's
 limit on query variables."""

@@ -153,6 +153,23 @@ class LexicalStore:
         with self._lock:
             return int(self._db.execute("SELECT count(*) FROM passages").fetchone()[0])
 
+    def phrase(self, terms: Sequence[str], k: int, as_of: int | None = None) -> list[str]:
+        """Up to ``k`` passages whose words hold ``terms`` in this order, side by side (every
+        passage containing a sentence holds that sentence's terms so)."""
+        wanted = [t for t in terms if t]
+        if not wanted:
+            return []
+        match = '"' + " ".join(wanted).replace('"', '""') + '"'
+        sql = "SELECT p.id FROM words JOIN passages p ON p.n = words.rowid WHERE words MATCH ?"
+        params: list[object] = [match]
+        if as_of is not None:
+            sql += " AND p.day <= ?"
+            params.append(as_of)
+        sql += " LIMIT ?"
+        params.append(k)
+        with self._lock:
+            return [str(row[0]) for row in self._db.execute(sql, params)]
+
     def search(
         self,
         terms: Sequence[str],

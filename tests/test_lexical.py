@@ -144,3 +144,12 @@ def test_a_read_only_index_with_a_stale_store_ranks_words_in_memory(
     hits = reader.retrieve("ferry crossings")
     assert any("ferry" in h.passage.text.lower() for h in hits)
     assert reader.retriever._lexical is not None  # built in memory instead
+
+
+def test_phrase_finds_passages_holding_the_words_in_order(tmp_path: Path) -> None:
+    store = LexicalStore(tmp_path)
+    texts = ["The bank raised its rate on Monday.", "On Monday its rate, the bank raised."]
+    store.add((f"a{n}:0", f"a{n}", 0, w) for n, w in enumerate(terms(texts)))
+    assert store.phrase(terms(["The bank raised its rate"])[0], 10) == ["a0:0"]
+    assert sorted(store.phrase(terms(["bank"])[0], 10)) == ["a0:0", "a1:0"]
+    assert store.phrase([], 10) == []
