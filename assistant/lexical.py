@@ -160,15 +160,11 @@ class LexicalStore:
         if not wanted:
             return []
         match = '"' + " ".join(wanted).replace('"', '""') + '"'
+        where, params = _filters(as_of, None)
         sql = "SELECT p.id FROM words JOIN passages p ON p.n = words.rowid WHERE words MATCH ?"
-        params: list[object] = [match]
-        if as_of is not None:
-            sql += " AND p.day <= ?"
-            params.append(as_of)
-        sql += " LIMIT ?"
-        params.append(k)
         with self._lock:
-            return [str(row[0]) for row in self._db.execute(sql, params)]
+            rows = self._db.execute(f"{sql}{where} LIMIT ?", [match, *params, k])
+            return [str(row[0]) for row in rows]
 
     def search(
         self,
@@ -184,18 +180,23 @@ class LexicalStore:
         if not wanted or (only is not None and not only):
             return []
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in wanted)
+        where, params = _filters(as_of, only)
         sql = (
             "SELECT p.id, -bm25(words) FROM words JOIN passages p ON p.n = words.rowid "
-            "WHERE words MATCH ?"
+            f"WHERE words MATCH ?{where} ORDER BY bm25(words) LIMIT ?"
         )
-        params: list[object] = [match]
-        if as_of is not None:
-            sql += " AND p.day <= ?"
-            params.append(as_of)
-        if only is not None:
-            sql += f" AND p.article_id IN ({','.join('?' * len(only))})"
-            params.extend(sorted(only))
-        sql += " ORDER BY bm25(words) LIMIT ?"
-        params.append(k)
+        params = [match, *params, k]
         with self._lock:
             return [(str(i), float(s)) for i, s in self._db.execute(sql, params)]
+
+
+def _filters(as_of: int | None, only: Collection[str] | None) -> tuple[str, list[object]]:
+    """The SQL conditions (and their values) for ``as_of`` and ``only``."""
+    sql, params = "", list[object]()
+    if as_of is not None:
+        sql += " AND p.day <= ?"
+        params.append(as_of)
+    if only is not None:
+        sql += f" AND p.article_id IN ({','.join('?' * len(only))})"
+        params.extend(sorted(only))
+    return sql, params
