@@ -22,7 +22,6 @@ from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
-from wordfreq import zipf_frequency
 
 from assistant import wire
 from assistant.embedding import Embedder, Vectors
@@ -131,8 +130,15 @@ def keywords(text: str) -> dict[str, float]:
     for word in words(text):
         key = stem(word)
         if key not in _STOP_STEMS:
-            found[key] = max(found.get(key, 0.0), 8.0 - min(zipf_frequency(word, "en"), 7.5))
+            found[key] = max(found.get(key, 0.0), 8.0 - min(_zipf(word), 7.5))
     return found
+
+
+@lru_cache(maxsize=65536)
+def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency  # a quarter second to import: not before a question
+
+    return float(zipf_frequency(word, "en"))
 
 
 _STOP_STEMS = frozenset(stem(w) for w in ("do", "be", "have", "say", "get", "make", "go"))

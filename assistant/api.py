@@ -21,7 +21,7 @@ from assistant import answerer as answering
 from assistant import dates, preference, short, speakers, timeline, verify, wire
 from assistant.chunking import chunk
 from assistant.config import Settings, load_settings
-from assistant.embedding import CachedEmbedder, Embedder, SentenceTransformerEmbedder
+from assistant.embedding import CachedEmbedder, Embedder, make_embedder
 from assistant.errors import ArticleNotFoundError, IndexMissingError, InputError
 from assistant.generate import ModelError, Writer, pick_sources
 from assistant.index import Index, Manifest
@@ -108,12 +108,12 @@ class Assistant:
         self.settings = (
             base.model_copy(update={"index_dir": Path(index_dir)}) if index_dir else base
         )
-        self.embedder = embedder or SentenceTransformerEmbedder(
-            batch_size=self.settings.embed_batch_size
+        self.embedder = embedder or make_embedder(
+            self.settings.embedding_backend, self.settings.embed_batch_size
         )
         self._sentences = CachedEmbedder(self.embedder)
         self.calibration = calibration or answering.default_calibration()
-        self.reader = reader or default_reader()
+        self.reader = reader or default_reader(self.settings.embedding_backend == "torch")
         manifest = Manifest(
             model=self.embedder.name,
             dimension=self.embedder.dimension,

@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from assistant.api import Assistant
 from assistant.config import load_settings
+from assistant.embedding import device
 from assistant.errors import AssistantError
 from assistant.evaluate import (
     diff_baseline,
@@ -74,6 +75,8 @@ def ingest(
 ) -> None:
     """Add .txt, .md, .html, .json and .jsonl articles to the index."""
     bot = open_assistant(index, create=True)
+    where = device(bot.embedder)
+    typer.echo(f"Embedding with {bot.settings.embedding_backend} on the {where}.", err=True)
     with tqdm(total=0, unit="file", disable=None, file=sys.stderr) as bar:
 
         def progress(done: int, total: int) -> None:

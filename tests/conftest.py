@@ -31,8 +31,8 @@ from llm_servers import (
     scripted_command,
 )
 
-from assistant import Assistant
-from assistant.embedding import SentenceTransformerEmbedder, Vectors
+from assistant import Assistant, embedding
+from assistant.embedding import Embedder, Vectors
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_ARTICLE = ROOT / "articles" / "ukraine-russia-istanbul-talks.txt"
@@ -136,15 +136,14 @@ def fake_assistant(
 
 
 @pytest.fixture(scope="session")
-def real_embedder() -> SentenceTransformerEmbedder:
-    """The packaged all-MiniLM-L6-v2; it loads on first use, once per session."""
-    return SentenceTransformerEmbedder()
+def real_embedder() -> Embedder:
+    """The packaged all-MiniLM-L6-v2 through the default backend (ONNX Runtime); it loads
+    on first use, once per session."""
+    return embedding.make_embedder()
 
 
 @pytest.fixture(scope="session")
-def bundled_index(
-    tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder
-) -> Path:
+def bundled_index(tmp_path_factory: pytest.TempPathFactory, real_embedder: Embedder) -> Path:
     """An index of the bundled article built with the real model."""
     path = tmp_path_factory.mktemp("bundled") / "index"
     report = Assistant(index_dir=path, embedder=real_embedder).ingest([BUNDLED_ARTICLE])
@@ -153,7 +152,7 @@ def bundled_index(
 
 
 @pytest.fixture(scope="session")
-def bundled_assistant(bundled_index: Path, real_embedder: SentenceTransformerEmbedder) -> Assistant:
+def bundled_assistant(bundled_index: Path, real_embedder: Embedder) -> Assistant:
     """The real model and real Chroma over ``bundled_index``."""
     return Assistant(index_dir=bundled_index, embedder=real_embedder, create=False)
 
@@ -162,7 +161,7 @@ def bundled_assistant(bundled_index: Path, real_embedder: SentenceTransformerEmb
 def read_only_index(
     tmp_path: Path,
     bundled_article: Path,
-    real_embedder: SentenceTransformerEmbedder,
+    real_embedder: Embedder,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Path]:
     """An index of the bundled article that this process cannot write: a read-only bind mount

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from assistant import Assistant, Settings
-from assistant.embedding import SentenceTransformerEmbedder
+from assistant.embedding import Embedder
 
 if TYPE_CHECKING:
     from conftest import Loopback
@@ -51,7 +51,7 @@ def test_ingest_and_ask_through_a_chroma_server(
     chroma_url: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    real_embedder: SentenceTransformerEmbedder,
+    real_embedder: Embedder,
     bundled_article: Path,
 ) -> None:
     monkeypatch.setenv("ASSISTANT_CHROMA_URL", chroma_url)

@@ -21,6 +21,8 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = runner.invoke(app, ["ingest", str(ARTICLES), "--index", str(where)])
     assert result.exit_code == 0, result.output
     assert "1 added, 0 updated, 0 unchanged, 0 skipped." in result.output
+    assert "Embedding with onnx on the CPU." in result.stderr
+    assert "Embedding with" not in result.stdout
     return where
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from assistant import Answer, Assistant, AssistantError, Settings
-from assistant.embedding import SentenceTransformerEmbedder
+from assistant.embedding import Embedder
 from assistant.generate import load_prompt
 from assistant.verify import claim, declined, markers, sentences, unsupported_facts
 
@@ -33,9 +33,7 @@ UNCITED = "Talks are expected to resume soon."
 ASSISTANT = str(Path(sys.prefix) / "bin" / "assistant")
 
 
-def with_model(
-    index: Path, embedder: SentenceTransformerEmbedder, url: str, timeout: float = 20.0
-) -> Assistant:
+def with_model(index: Path, embedder: Embedder, url: str, timeout: float = 20.0) -> Assistant:
     settings = Settings(index_dir=index, llm_base_url=url, llm_timeout=timeout)
     return Assistant(settings=settings, embedder=embedder, create=False)
 
@@ -94,7 +92,7 @@ WithScripted = Callable[..., tuple["ScriptedLLM", Assistant]]
 def with_scripted(
     scripted_llm: StartScriptedLLM,
     bundled_index: Path,
-    real_embedder: SentenceTransformerEmbedder,
+    real_embedder: Embedder,
 ) -> WithScripted:
     """``with_scripted(replies, timeout=20.0)``: a scripted server, and an assistant over the
     bundled article that asks it."""
@@ -226,7 +224,7 @@ def test_a_slow_or_hung_model_falls_back_within_the_timeout(
 
 @pytest.mark.slow
 def test_a_model_that_is_down_gives_the_extractive_answer(
-    loopback: Loopback, bundled_index: Path, real_embedder: SentenceTransformerEmbedder
+    loopback: Loopback, bundled_index: Path, real_embedder: Embedder
 ) -> None:
     url = f"http://{loopback.host}:{loopback.free_port()}/v1"  # nothing listens there
     bot = with_model(bundled_index, real_embedder, url, timeout=5.0)
@@ -266,7 +264,7 @@ def test_the_cli_streams_then_prints_the_verified_answer_and_what_it_removed(
 
 @pytest.mark.slow
 def test_a_real_small_model_streams_and_only_verified_sentences_remain(
-    llama_server: str, bundled_index: Path, real_embedder: SentenceTransformerEmbedder
+    llama_server: str, bundled_index: Path, real_embedder: Embedder
 ) -> None:
     bot = with_model(bundled_index, real_embedder, llama_server, timeout=120)
     for question in [CEASEFIRE, "Where were the talks held?", "Who won the football match?"]:

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from assistant import Assistant, InputError, dates, wire
 from assistant.answerer import Calibration, Candidate, compose
 from assistant.cli import app
-from assistant.embedding import SentenceTransformerEmbedder
+from assistant.embedding import Embedder
 from assistant.preference import choose, quantities
 from assistant.records import Hit, Passage, Span
 
@@ -78,9 +78,7 @@ def test_quantities_group_figures_by_unit() -> None:
 
 
 @pytest.fixture(scope="module")
-def evolving(
-    tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder
-) -> Assistant:
+def evolving(tmp_path_factory: pytest.TempPathFactory, real_embedder: Embedder) -> Assistant:
     folder = tmp_path_factory.mktemp("evolving")
     path = news_corpus.write(news_corpus.EVOLVING, folder, "fire")
     bot = Assistant(index_dir=folder / "index", embedder=real_embedder)
@@ -167,7 +165,7 @@ def test_timeline_refuses_a_bad_k(evolving: Assistant) -> None:
 
 @pytest.fixture(scope="module")
 def wire_index(
-    tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder
+    tmp_path_factory: pytest.TempPathFactory, real_embedder: Embedder
 ) -> tuple[Assistant, Path, int]:
     folder = tmp_path_factory.mktemp("wire")
     path = news_corpus.write(news_corpus.WIRE, folder, "wire")

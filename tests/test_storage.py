@@ -15,7 +15,7 @@ import pytest
 from conftest import HashingEmbedder
 
 from assistant import Assistant, IndexBusyError, ReadOnlyError, Settings
-from assistant.embedding import SentenceTransformerEmbedder
+from assistant.embedding import Embedder, make_embedder
 from assistant.storage import PENDING_FILE
 
 TESTS = Path(__file__).resolve().parent
@@ -249,7 +249,7 @@ def test_a_second_writer_waits_and_then_gives_up_with_the_writers_pid(tmp_path: 
 def test_the_cli_says_which_process_writes_and_waits_for_it(tmp_path: Path) -> None:
     folder, index = tmp_path / "articles", tmp_path / "index"
     write_articles(folder, 3)
-    holder = Assistant(index_dir=index, embedder=SentenceTransformerEmbedder())
+    holder = Assistant(index_dir=index, embedder=make_embedder())
     holder.ingest([folder])
     env = {**os.environ, "ASSISTANT_LOCK_TIMEOUT": "1"}
     with holder.index.writing():
@@ -269,7 +269,7 @@ def test_the_cli_says_which_process_writes_and_waits_for_it(tmp_path: Path) -> N
 
 @pytest.mark.slow
 def test_a_long_lived_reader_follows_a_writer_process_without_errors(
-    tmp_path: Path, real_embedder: SentenceTransformerEmbedder, bundled_article: Path
+    tmp_path: Path, real_embedder: Embedder, bundled_article: Path
 ) -> None:
     index, more = tmp_path / "index", tmp_path / "more"
     write_articles(more, 60)
@@ -319,7 +319,7 @@ def test_a_long_lived_reader_follows_a_writer_process_without_errors(
 
 @pytest.mark.slow
 def test_a_read_only_index_answers_and_lists_but_refuses_writes(
-    read_only_index: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+    read_only_index: Path, real_embedder: Embedder, tmp_path: Path
 ) -> None:
     def files() -> dict[str, tuple[int, int]]:
         found = (p for p in read_only_index.rglob("*") if p.is_file())

@@ -25,7 +25,7 @@ import filelock
 import pytest
 
 from assistant import Assistant, Settings
-from assistant.embedding import SentenceTransformerEmbedder
+from assistant.embedding import Embedder
 from assistant.errors import StoreError
 
 if TYPE_CHECKING:
@@ -207,7 +207,7 @@ def test_a_killed_server_is_a_one_line_error_and_the_same_assistant_recovers(
     chroma_server: ChromaServer,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    real_embedder: SentenceTransformerEmbedder,
+    real_embedder: Embedder,
     bundled_article: Path,
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -384,7 +384,7 @@ def full_disk(
     small_disk: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    real_embedder: SentenceTransformerEmbedder,
+    real_embedder: Embedder,
     bundled_article: Path,
 ) -> FullDisk:
     """Ingest reports one at a time, after the bundled article, until the disk is full."""
