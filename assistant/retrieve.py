@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from threading import RLock
+from typing import Any
 
 import bm25s
 import numpy as np
@@ -64,30 +66,39 @@ class HybridRetriever(BaseRetriever):
     only: frozenset[str] | None = None
     """Search only these articles' passages (``None``: all), e.g. one story's sources."""
     _lexical: LexicalIndex | None = PrivateAttr(default=None)
+    _passage_days: np.ndarray = PrivateAttr(default_factory=lambda: np.zeros(0, dtype=np.int64))
     _revision: object = PrivateAttr(default=None)
     _titles: dict[str, str] = PrivateAttr(default_factory=dict)
     _days: dict[str, int] = PrivateAttr(default_factory=dict)
-    _passage_days: np.ndarray = PrivateAttr(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    _lock: Any = PrivateAttr(default_factory=RLock)
 
     def _refresh(self) -> None:
         """Titles and days of the articles, read again when the Chroma index has changed."""
         revision = self.index.revision()
-        if revision != self._revision:
-            self._titles = self.index.titles()
-            self._days = self.index.days()
-            self._lexical = None
-            self._revision = revision
+        with self._lock:
+            if revision != self._revision:
+                self._titles = self.index.titles()
+                self._days = self.index.days()
+                self._lexical = None
+                self._revision = revision
 
     def lexical(self) -> LexicalIndex:
         """BM25 in memory over every passage, for an index without a lexical store (a Chroma
         server): built on first use, rebuilt when the index has changed."""
+        return self._in_memory()[0]
+
+    def _in_memory(self) -> tuple[LexicalIndex, np.ndarray]:
+        """The in-memory BM25 and its passages' days, built by one thread while the others
+        asking wait for it."""
         self._refresh()
-        if self._lexical is None:
-            self._lexical = LexicalIndex(self.index.passages())
-            self._passage_days = np.array(
-                [self._days.get(p.article_id, 0) for p in self._lexical.passages], dtype=np.int64
-            )
-        return self._lexical
+        with self._lock:
+            if self._lexical is None:
+                self._lexical = LexicalIndex(self.index.passages())
+                self._passage_days = np.array(
+                    [self._days.get(p.article_id, 0) for p in self._lexical.passages],
+                    dtype=np.int64,
+                )
+            return self._lexical, self._passage_days
 
     def days(self) -> dict[str, int]:
         """Article id -> publication day (``YYYYMMDD``, 0 when undated)."""
@@ -99,8 +110,8 @@ class HybridRetriever(BaseRetriever):
         stored = self.index.lexical_search(terms([query])[0], self.candidates, as_of, self.only)
         if stored is not None:
             return stored
-        lexical_index = self.lexical()
-        allowed = None if as_of is None else self._passage_days <= as_of
+        lexical_index, passage_days = self._in_memory()
+        allowed = None if as_of is None else passage_days <= as_of
         if self.only is not None:
             mine = np.array([p.article_id in self.only for p in lexical_index.passages])
             allowed = mine if allowed is None else allowed & mine
