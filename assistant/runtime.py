@@ -7,7 +7,8 @@ by ONNX Runtime (dynamic quantisation): about twice as fast on a CPU, with vecto
 to the full-precision ones is about 0.99.
 
 Each copy is named by a fingerprint of the files it was exported from, so new weights get a
-new export; it is written to a temporary file and renamed, so a crash leaves no half file.
+new export (and the copies of the old ones are deleted); it is written to a temporary file
+and renamed, so a crash leaves no half file.
 A GPU is used when ONNX Runtime offers CUDA (the ``onnxruntime-gpu`` package).
 
 Hand-written because what sentence-transformers offers for ONNX imports torch to run: the
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 import platformdirs
 
-FORMAT = 1
+FORMAT = 2
 """Bump when the export itself changes, so old copies are not reused."""
 GPU_PROVIDER = "CUDAExecutionProvider"
 _lock = threading.RLock()
@@ -72,7 +73,16 @@ def exported(name: str, export: Callable[[Path], None], quantized: bool = False)
             _atomic(target, lambda path: _quantize(source, path))
         else:
             _atomic(target, export)
+            _forget_older(folder, name)
     return target
+
+
+def _forget_older(folder: Path, name: str) -> None:
+    """Delete the copies of earlier weights: ``kind-<other fingerprint>*.onnx``."""
+    kind = name.rsplit("-", 1)[0]
+    for old in folder.glob(f"{kind}-*.onnx"):
+        if not old.name.startswith(name):
+            old.unlink(missing_ok=True)
 
 
 def _atomic(target: Path, write: Callable[[Path], None]) -> None:
@@ -104,6 +114,10 @@ def export_network(network: Any, names: Sequence[str], output: str, path: Path) 
     (token ids, attention mask, token types), all of shape (batch, tokens), and its one
     output is the ``output`` field of what the network returns."""
     import torch
+
+    # Written out as plain operations, attention runs faster in ONNX Runtime than the fused
+    # scaled-dot-product kernel exports (about 1.5x here).
+    network.set_attn_implementation("eager")
 
     class Wrapped(torch.nn.Module):
         def __init__(self) -> None:

@@ -72,6 +72,16 @@ def test_an_export_is_made_once_and_an_interrupted_one_leaves_nothing(
     assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
 
 
+def test_new_weights_replace_the_copies_of_the_old(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ASSISTANT_MODEL_CACHE", str(tmp_path))
+    for name in ("minilm-aaaa.onnx", "minilm-aaaa-int8.onnx", "reader-aaaa.onnx"):
+        (tmp_path / name).write_bytes(b"old")
+    runtime.exported("minilm-bbbb", lambda path: path.write_bytes(b"new"), quantized=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["minilm-bbbb.onnx", "reader-aaaa.onnx"]
+
+
 def test_a_fingerprint_changes_with_the_files_exported_from(tmp_path: Path) -> None:
     weights = tmp_path / "model.safetensors"
     weights.write_bytes(b"one")
