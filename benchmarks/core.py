@@ -5,8 +5,8 @@ the fly from the SQuAD 2.0 paragraphs on disk, see ``benchmarks/corpus.py``), ea
 temporary index:
 
 - ingest: ``Assistant.ingest`` end to end (parse, chunk, embed, Chroma upsert) in passages
-  per second, beside ``SentenceTransformer.encode`` alone on the same passage texts (same
-  batch size, normalised) and the ratio of the two;
+  per second, beside the assistant's own embedder alone (``embedder.embed``, the backend of
+  ``ASSISTANT_EMBEDDING_BACKEND``) on the same passage texts and the ratio of the two;
 - latency: warm ``ask`` and ``retrieve`` p50/p95 beside the floor, one query embedding plus
   one Chroma query (``embedder.embed([q])`` + ``index.query(vec, candidates)``);
 - memory: the process's peak RSS (``ru_maxrss``) and current RSS after each phase, and with
@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shlex
 import statistics
 import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,15 +36,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus
 import squad_data
+from measure import floor, load, mb, percentiles, rss_now, rss_peak, timed
 
 from assistant import Assistant
 from assistant.config import Settings, load_settings
-from assistant.embedding import SentenceTransformerEmbedder
+from assistant.embedding import Embedder, make_embedder
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLES = ROOT / "articles"
@@ -81,21 +79,6 @@ class Report:
         return "\n".join(lines)
 
 
-def mb(n_bytes: float) -> str:
-    return f"{n_bytes / 1e6:,.0f} MB"
-
-
-def rss_now() -> int:
-    """The resident set size of this process now, in bytes (Linux)."""
-    pages = int(Path("/proc/self/statm").read_text().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE")
-
-
-def rss_peak() -> int:
-    """The high-water mark of the resident set size, in bytes (``ru_maxrss`` is in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 def memory(report: Report, phase: str) -> None:
     value = f"peak RSS {mb(rss_peak())}, RSS now {mb(rss_now())}"
     if tracemalloc.is_tracing():
@@ -105,46 +88,20 @@ def memory(report: Report, phase: str) -> None:
     report.add("Memory after each phase", phase, value)
 
 
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"{one:.2f} / {five:.2f} / {fifteen:.2f} (1 / 5 / 15 min)"
-
-
-def timed(fn: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
-
-
-def percentiles(seconds: Sequence[float]) -> str:
-    p50, p95 = np.percentile(np.asarray(seconds) * 1000, [50, 95])
-    return f"p50 {p50:8.1f} ms   p95 {p95:8.1f} ms   (n={len(seconds)})"
-
-
 def ingest(
     report: Report,
     section: str,
     phase: str,
     assistant: Assistant,
     paths: Iterable[Path],
-    embedder: SentenceTransformerEmbedder,
-    batch_size: int,
+    embedder: Embedder,
 ) -> None:
     """Time ``ingest``, then ``encode`` alone on the very passage texts it stored."""
     seconds = timed(lambda: assistant.ingest(paths))
     memory(report, f"{phase}: ingested")
     stats = assistant.stats()
     texts = [p.text for p in assistant.index.passages()]
-    model = embedder._load()  # the very SentenceTransformer the assistant embedded with
-    encode = timed(
-        lambda: model.encode(
-            texts,
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-    )
+    encode = timed(lambda: embedder.embed(texts))  # the very embedder the assistant used
     memory(report, f"{phase}: encoded again (encode alone)")
     end_to_end = stats.passages / seconds
     raw = len(texts) / encode
@@ -153,9 +110,7 @@ def ingest(
     report.add(
         section, "Assistant.ingest (end to end)", f"{end_to_end:8.1f} passages/s  ({seconds:.1f} s)"
     )
-    report.add(
-        section, "SentenceTransformer.encode alone", f"{raw:8.1f} passages/s  ({encode:.1f} s)"
-    )
+    report.add(section, "embedder.embed alone", f"{raw:8.1f} passages/s  ({encode:.1f} s)")
     report.add(section, "ingest / encode", f"{end_to_end / raw:8.2f}")
 
 
@@ -169,11 +124,7 @@ def latency(
     asks = [timed(lambda q=q: assistant.ask(q)) for q in questions]
     retrieves = [timed(lambda q=q: assistant.retrieve(q)) for q in questions]
 
-    def floor(question: str) -> None:
-        vector = assistant.embedder.embed([question])[0]
-        assistant.index.query(vector, k)
-
-    floors = [timed(lambda q=q: floor(q)) for q in questions]
+    floors = [timed(lambda q=q: floor(assistant, q, k)) for q in questions]
     report.add(section, "first ask (cold: loads the models)", f"{first * 1000:8.1f} ms")
     report.add(section, "ask, warm", percentiles(asks))
     report.add(section, "retrieve, warm", percentiles(retrieves))
@@ -200,7 +151,8 @@ def header(args: argparse.Namespace, settings: Settings, batch_size: int) -> lis
         f"{torch.get_num_threads()} threads; sentence-transformers "
         f"{sentence_transformers.__version__}, chromadb {chromadb.__version__}",
         f"settings:  passage_chars={settings.passage_chars}, embed_batch_size={batch_size}, "
-        f"top_k={settings.top_k}, candidates={settings.candidates}",
+        f"top_k={settings.top_k}, candidates={settings.candidates}, "
+        f"embedding_backend={settings.embedding_backend}",
         f"load avg at start: {load()}  (the machine is shared; other work slows these numbers)",
         f"options:   --passages {args.passages} --questions {args.questions} "
         f"--per-file {args.per_file}" + (" --tracemalloc" if args.tracemalloc else ""),
@@ -226,7 +178,7 @@ def main() -> None:
     started = time.perf_counter()
     memory(report, "start (imports)")
 
-    embedder = SentenceTransformerEmbedder(batch_size=batch_size)
+    embedder = make_embedder(settings.embedding_backend, batch_size)
     seconds = timed(lambda: embedder.embed(["warm up"]))
     report.add("Model", "load + first embedding", f"{seconds:.1f} s")
     memory(report, "model loaded")
@@ -234,7 +186,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="assistant-bench-") as work:
         small = Assistant(Path(work) / "small", settings=settings, embedder=embedder)
         section = "Bundled articles/ (ingest)"
-        ingest(report, section, "bundled", small, [ARTICLES], embedder, batch_size)
+        ingest(report, section, "bundled", small, [ARTICLES], embedder)
         questions = list(ARTICLE_QUESTIONS) * args.rounds
         latency(report, "Bundled articles/ (latency)", small, questions, settings.candidates)
         memory(report, "bundled: questions asked")
@@ -250,7 +202,7 @@ def main() -> None:
         report.notes.append(f"Large corpus: {large_corpus.describe()}; written in {seconds:.1f} s")
         large = Assistant(Path(work) / "large", settings=settings, embedder=embedder)
         section = f"Large corpus, >= {args.passages:,} passages (ingest)"
-        ingest(report, section, "large", large, list(large_corpus.files), embedder, batch_size)
+        ingest(report, section, "large", large, list(large_corpus.files), embedder)
         questions = squad_questions(args.questions)
         section = f"Large corpus, >= {args.passages:,} passages (latency, SQuAD questions)"
         latency(report, section, large, questions, settings.candidates)

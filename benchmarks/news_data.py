@@ -99,18 +99,22 @@ def split(name: str, limit: int | None = None) -> Split:
     return Split(name, tuple(answerable), tuple(unanswerable), tuple(ids))
 
 
+def record(row: dict[str, str | None]) -> dict[str, str | None]:
+    """An article row as the JSON record ``Assistant.ingest`` reads."""
+    return {
+        "title": row["title"] or "",
+        "text": row["text"],
+        "published": row["published"],
+        "url": row["url"],
+        "source": "RealTime QA 2023",
+    }
+
+
 def write_corpus(article_ids: Iterable[str], folder: Path) -> Path:
     """The articles as one JSON Lines file, for ``Assistant.ingest``."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "realtimeqa-articles.jsonl"
     with path.open("w", encoding="utf-8") as out:
         for row in articles(article_ids).values():
-            record = {
-                "title": row["title"] or "",
-                "text": row["text"],
-                "published": row["published"],
-                "url": row["url"],
-                "source": "RealTime QA 2023",
-            }
-            out.write(json.dumps(record) + "\n")
+            out.write(json.dumps(record(row)) + "\n")
     return path
