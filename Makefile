@@ -73,6 +73,9 @@ bench: install browser
 	$(BIN)/python benchmarks/app_latency.py
 	$(BIN)/python benchmarks/concurrency.py
 	$(BIN)/python benchmarks/support_floor.py
+	$(BIN)/python benchmarks/backends.py
+	$(BIN)/python benchmarks/server_load.py
+	$(BIN)/python benchmarks/scale.py --sizes 10000,50000,all
 
 calibrate: install
 	$(BIN)/python benchmarks/calibrate.py --write
