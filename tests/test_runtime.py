@@ -88,8 +88,14 @@ def test_a_fingerprint_changes_with_the_files_exported_from(tmp_path: Path) -> N
     before = runtime.fingerprint(weights, b"head")
     assert runtime.fingerprint(weights, b"head") == before
     assert runtime.fingerprint(weights, b"other head") != before
-    weights.write_bytes(b"three")
+    weights.write_bytes(b"two")
     assert runtime.fingerprint(weights, b"head") != before
+    elsewhere = tmp_path / "other install"
+    elsewhere.mkdir()
+    (elsewhere / "model.safetensors").write_bytes(b"two")
+    assert runtime.fingerprint(elsewhere / "model.safetensors", b"head") == runtime.fingerprint(
+        weights, b"head"
+    )
 
 
 @pytest.mark.slow
