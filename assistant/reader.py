@@ -128,16 +128,11 @@ class OnnxReader:
     def _load(self) -> Any:
         with self._lock:
             if self._session is None:
-                from tokenizers import Tokenizer
-
                 model = packaged_model_path()
-                tokenizer = Tokenizer.from_file(str(model / "tokenizer.json"))
-                tokenizer.enable_truncation(max_length=MAX_TOKENS, strategy="longest_first")
-                tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]"), pad_token="[PAD]")
                 weights = resources.files("assistant").joinpath("reader", WEIGHTS).read_bytes()
                 name = "reader-" + runtime.fingerprint(model / "model.safetensors", weights)
                 path = runtime.exported(name, self._export)
-                self._tokenizer = tokenizer
+                self._tokenizer = runtime.tokenizer(model, MAX_TOKENS)
                 self._session = runtime.open_session(path)
             return self._session
 

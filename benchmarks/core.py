@@ -78,6 +78,14 @@ class Report:
             lines += [f"  {label:<{width}}  {value}" for label, value in rows]
         return "\n".join(lines)
 
+    def show(self, header: Sequence[str]) -> None:
+        """Print ``header``, the table and the notes, on standard output."""
+        print("\n".join(header))
+        print(self.render())
+        print()
+        for note in self.notes:
+            print(note)
+
 
 def memory(report: Report, phase: str) -> None:
     value = f"peak RSS {mb(rss_peak())}, RSS now {mb(rss_now())}"
@@ -208,11 +216,7 @@ def main() -> None:
         latency(report, section, large, questions, settings.candidates)
         memory(report, "large: questions asked")
 
-    print("\n".join(lines))
-    print(report.render())
-    print()
-    for note in report.notes:
-        print(note)
+    report.show(lines)
     print(
         "Bundled articles/: one article of about ten passages - too few for a throughput "
         "figure (model and Chroma warm-up dominate); quote the large corpus for ingest."

@@ -382,11 +382,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="assistant-server-load-") as work:
         run(args, report, Path(work))
 
-    print("\n".join(lines))
-    print(report.render())
-    print()
-    for note in report.notes:
-        print(note)
+    report.show(lines)
     print(
         "Askers stop starting asks when time is up and finish the one they are in; elapsed "
         "runs until the last finished. A Chroma server index has no lexical store: BM25 runs "
