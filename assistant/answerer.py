@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
-from itertools import pairwise
 from pathlib import Path
 
-import numpy as np
-
-from assistant import wire
+from assistant import parts, wire
 from assistant.embedding import Embedder, Vectors
 from assistant.entities import ENTITY_LABELS, phrases_of
 from assistant.lexical import stem, words
@@ -38,6 +34,9 @@ from assistant.preference import Lead
 from assistant.reader import Scorer, default_reader
 from assistant.records import Answer, Citation, Hit, Passage, Span
 
+PartsOf = Callable[[Sequence[Passage]], list[parts.Parts]]
+"""Gives the parts of each passage (``parts``): stored with the index, or computed."""
+
 FEATURES = (
     "dense",
     "clause",
@@ -51,6 +50,9 @@ FEATURES = (
     "rank",
     "reader",
 )
+QUESTION_FEATURES = ("gate", "passage", "dense", "clause")
+"""What the question-level gate reads: the best sentence's gate logit, and the best passage
+similarity, sentence similarity and clause similarity among the candidates."""
 MAX_SENTENCES = 2
 READ_TOP = 8
 """How many candidate sentences the answer reader reads per question (see ``candidates``)."""
@@ -79,6 +81,9 @@ class Calibration:
     second_ratio: float = 0.8
     gate_weights: tuple[float, ...] | None = None
     gate_bias: float = 0.0
+    question_weights: tuple[float, ...] | None = None
+    question_bias: float = 0.0
+    question_threshold: float = 0.5
 
     @classmethod
     def load(cls, path: Path | None = None) -> Calibration:
@@ -90,6 +95,7 @@ class Calibration:
         data = json.loads(raw)
         weights = tuple(float(data["weights"][name]) for name in FEATURES)
         gate = data.get("gate")
+        question = data.get("question")
         return cls(
             weights,
             float(data["bias"]),
@@ -97,6 +103,13 @@ class Calibration:
             float(data.get("second_ratio", 0.8)),
             tuple(float(gate["weights"].get(name, 0.0)) for name in FEATURES) if gate else None,
             float(gate["bias"]) if gate else 0.0,
+            (
+                tuple(float(question["weights"][name]) for name in QUESTION_FEATURES)
+                if question
+                else None
+            ),
+            float(question["bias"]) if question else 0.0,
+            float(question["threshold"]) if question else 0.5,
         )
 
     def probability(self, features: Sequence[float]) -> float:
@@ -108,6 +121,31 @@ class Calibration:
         if self.gate_weights is None:
             return self.probability(features)
         return _logistic(self.gate_weights, self.gate_bias, features)
+
+    def answerable(self, candidates: Sequence[Sequence[float]]) -> tuple[float, bool]:
+        """The probability that some candidate (given by its features) answers, and whether
+        it reaches the threshold: the question-level gate when fitted, else the best
+        sentence's gate probability against ``threshold``."""
+        if not candidates:
+            return 0.0, False
+        if self.question_weights is None:
+            sure = max(self.confidence(c) for c in candidates)
+            return sure, sure >= self.threshold
+        sure = _logistic(
+            self.question_weights, self.question_bias, question_features(self, candidates)
+        )
+        return sure, sure >= self.question_threshold
+
+
+def question_features(
+    calibration: Calibration, candidates: Sequence[Sequence[float]]
+) -> list[float]:
+    """``QUESTION_FEATURES`` of a question's candidates."""
+    weights = calibration.gate_weights or calibration.weights
+    bias = calibration.gate_bias if calibration.gate_weights else calibration.bias
+    logit = max(bias + sum(w * x for w, x in zip(weights, c, strict=True)) for c in candidates)
+    best = [max(c[FEATURES.index(name)] for c in candidates) for name in QUESTION_FEATURES[1:]]
+    return [logit, *best]
 
 
 def _logistic(weights: Sequence[float], bias: float, features: Sequence[float]) -> float:
@@ -144,61 +182,46 @@ def _zipf(word: str) -> float:
 _STOP_STEMS = frozenset(stem(w) for w in ("do", "be", "have", "say", "get", "make", "go"))
 """Stems of auxiliary and light verbs ("does", "were") that the stop-word list lets through."""
 
-_CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+|\s+(?=[(—–])")
-
-
-def clauses(sentence: str) -> list[str]:
-    """Windows of two consecutive clauses of a sentence (the whole sentence if it has one).
-
-    A long news sentence often answers the question in one clause ("..., led by X, ...");
-    comparing the question with each window finds it.
-    """
-    parts = [p for p in _CLAUSE_BREAK.split(sentence) if p.strip()]
-    if len(parts) <= 2:
-        return [sentence]
-    return [" ".join(parts[i : i + 2]) for i in range(len(parts) - 1)]
-
 
 def sentence_text(passage: Passage, span: Span) -> str:
     return passage.text[span.start - passage.start : span.end - passage.start]
 
 
-def _sentences(hits: Sequence[Hit]) -> list[tuple[int, Hit, Span, str, str]]:
-    """Each sentence of the hits once, with the rank of its hit and the sentence before it
-    in the same passage (headlines left out: they restate, not answer)."""
+def _sentences(hits: Sequence[Hit]) -> list[tuple[int, Hit, int, str, str]]:
+    """Each sentence of the hits once, with the rank of its hit, its number in the passage
+    and the sentence before it there (headlines left out: they restate, not answer)."""
     seen: set[tuple[str, int]] = set()
     found = []
     for rank, hit in enumerate(hits):
         before = ""
-        for span in hit.passage.sentences:
+        for n, span in enumerate(hit.passage.sentences):
             text = sentence_text(hit.passage, span)
             if (hit.passage.article_id, span.start) not in seen and text != hit.title:
                 seen.add((hit.passage.article_id, span.start))
-                found.append((rank, hit, span, text, before))
+                found.append((rank, hit, n, text, before))
             before = text
     return found
 
 
 def _similarities(
-    query: str, texts: Sequence[str], contexts: Sequence[str], embedder: Embedder
+    query: Vectors, found: Sequence[tuple[int, Hit, int, str, str]], vectors: PartsOf
 ) -> tuple[list[float], list[float], list[float]]:
-    """Cosine of the query with each text, with its best clause window, and with the text
-    read after the sentence before it (which resolves "he", "it", "the deal")."""
-    windows = [clauses(text) for text in texts]
-    flat = [w for group in windows for w in group]
-    paired = [f"{before} {text}" for before, text in zip(contexts, texts, strict=True) if before]
-    vectors: Vectors = embedder.embed([query, *texts, *flat, *paired])
-    n, m = len(texts), len(flat)
-    whole = vectors[1 : 1 + n] @ vectors[0]
-    parts = vectors[1 + n : 1 + n + m] @ vectors[0]
-    joined = iter(vectors[1 + n + m :] @ vectors[0])
-    bounds = np.cumsum([0, *(len(g) for g in windows)])
-    best = [float(parts[a:b].max()) for a, b in pairwise(bounds)]
-    context = [
-        max(float(w), float(next(joined))) if before else float(w)
-        for w, before in zip(whole, contexts, strict=True)
-    ]
-    return [float(v) for v in whole], best, context
+    """Cosine of the query with each sentence, with its best clause window, and with it read
+    after the sentence before it (which resolves "he", "it", "the deal"), from the vectors
+    pooled out of each passage's encoding (see ``parts``)."""
+    passages = list({hit.passage.id: hit.passage for _, hit, *_ in found}.values())
+    pooled = {
+        p.id: parts.sentence_vectors(p, v) for p, v in zip(passages, vectors(passages), strict=True)
+    }
+    whole, best, context = [], [], []
+    for _, hit, n, _, before in found:
+        own = pooled[hit.passage.id]
+        sim = float(own.whole[n] @ query)
+        after = own.after_before[n]
+        whole.append(sim)
+        best.append(float((own.windows[n] @ query).max()))
+        context.append(max(sim, float(after @ query)) if before and after is not None else sim)
+    return whole, best, context
 
 
 def question_keywords(question: str, query: str) -> dict[str, float]:
@@ -238,6 +261,7 @@ def candidates(
     embedder: Embedder,
     reader: Scorer | None = None,
     calibration: Calibration | None = None,
+    parts_of: PartsOf | None = None,
 ) -> list[Candidate]:
     """Every sentence of ``hits`` with its features (see ``FEATURES``).
 
@@ -256,7 +280,9 @@ def candidates(
         return []
     texts = [text for _, _, _, text, _ in found]
     dense, best_clause, context = _similarities(
-        query, texts, [before for *_, before in found], embedder
+        embedder.embed([query])[0],
+        found,
+        parts_of or (lambda passages: parts.encode(passages, embedder)[1]),
     )
     weight = question_keywords(question, query)
     total = sum(weight.values()) or 1.0
@@ -271,7 +297,7 @@ def candidates(
         return sum(w for t, w in weight.items() if t in present) / total
 
     result = []
-    for n, ((rank, hit, span, text, before), sim, clause, ctx) in enumerate(
+    for n, ((rank, hit, k, text, before), sim, clause, ctx) in enumerate(
         zip(found, dense, best_clause, context, strict=True)
     ):
         present = set(keywords(text))
@@ -289,7 +315,7 @@ def candidates(
             1.0 / (1 + rank),
             0.0,
         )
-        result.append(Candidate(hit, span, text, features))
+        result.append(Candidate(hit, hit.passage.sentences[k], text, features))
     return _read(query, result, reader or default_reader(), calibration)
 
 
@@ -319,18 +345,23 @@ def compose(
 ) -> Answer:
     """The answer from scored candidates: the best one or two sentences, or an abstention.
 
-    The reply abstains unless some candidate's gate probability reaches the threshold; it
-    then gives the best-scored sentence, and the second best when its score is at least
-    ``second_ratio`` of the best and it passes the gate itself. ``lead`` (see
-    ``assistant.preference``) may put another answering sentence first (the newest, an
-    attributed one) and say as of when. ``Answer.confidence`` is the best gate probability.
+    The reply abstains unless the question-level gate says some candidate answers
+    (``Calibration.answerable``); it then gives the best-scored sentence, and the second best
+    when its score is at least ``second_ratio`` of the best and its own gate probability
+    reaches ``threshold``. ``lead`` (see ``assistant.preference``) may put another answering
+    sentence first (the newest, an attributed one) and say as of when.
+    ``Answer.confidence`` is the question-level gate's probability.
     A citation is only returned after ``article_text(id)[start:end] == quote`` is checked.
     """
     ranked = sorted(scored, key=lambda cs: -cs[1])
     gated = calibration.gate_weights is not None
     gate = [calibration.confidence(c.features) if gated else p for c, p in ranked]
-    sure = max(gate, default=0.0)
-    if sure < calibration.threshold:
+    if calibration.question_weights is None:
+        sure = max(gate, default=0.0)
+        answers = sure >= calibration.threshold
+    else:
+        sure, answers = calibration.answerable([c.features for c, _ in ranked])
+    if not answers:
         return Answer(question, ABSTAIN_TEXT, True, (), tuple(related), sure)
     chosen_lead = lead(ranked, [g >= calibration.threshold for g in gate]) if lead else Lead()
     if chosen_lead.index:

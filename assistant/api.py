@@ -18,7 +18,7 @@ from langchain_core.runnables import (
 )
 
 from assistant import answerer as answering
-from assistant import dates, preference, short, speakers, timeline, verify, wire
+from assistant import dates, parts, preference, short, speakers, timeline, verify, wire
 from assistant.chunking import chunk
 from assistant.config import Settings, load_settings
 from assistant.embedding import CachedEmbedder, Embedder, make_embedder
@@ -112,6 +112,7 @@ class Assistant:
             self.settings.embedding_backend, self.settings.embed_batch_size
         )
         self._sentences = CachedEmbedder(self.embedder)
+        self._parts = parts.Cache(lambda ids: self.index.parts(ids), self.embedder)
         self.calibration = calibration or answering.default_calibration()
         self.reader = reader or default_reader(self.settings.embedding_backend == "torch")
         manifest = Manifest(
@@ -203,13 +204,16 @@ class Assistant:
         if not run.pending:
             return
         self._count_copies(run)
-        vectors = self.embedder.embed([p.text for _, passages, _ in run.pending for p in passages])
+        every = [p for _, passages, _ in run.pending for p in passages]
+        vectors, pooled = parts.encode(every, self.embedder)
         stored = []
         offset = 0
         for article, passages, keys in run.pending:
             stored.append((article, passages, vectors[offset : offset + len(passages)], keys))
             offset += len(passages)
-        self.index.upsert_many(stored)
+        self.index.upsert_many(
+            stored, {p.id: found.to_bytes() for p, found in zip(every, pooled, strict=True)}
+        )
         run.pending.clear()
 
     def _count_copies(self, run: _Run) -> None:
@@ -435,7 +439,13 @@ class Assistant:
         """The extractive answer, and the scored sentences a language model would be given."""
         hits: list[Hit] = state["hits"]
         found = answering.candidates(
-            state["question"], state["query"], hits, self._sentences, self.reader, self.calibration
+            state["question"],
+            state["query"],
+            hits,
+            self._sentences,
+            self.reader,
+            self.calibration,
+            self._parts,
         )
         scored = list(zip(found, answering.score(found, self.calibration), strict=True))
         articles = _Articles(self.index)

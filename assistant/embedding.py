@@ -24,7 +24,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from assistant import runtime
+from assistant import parts, runtime
+from assistant.records import Passage
 
 Vectors = npt.NDArray[np.float32]
 Backend = Literal["onnx", "onnx-int8", "torch"]
@@ -135,9 +136,20 @@ class OnnxEmbedder(_Packaged):
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """Unit-length embeddings of ``texts``, one row each."""
+        return self._encode(texts, None)[0]
+
+    def embed_parts(self, passages: Sequence[Passage]) -> tuple[Vectors, list[parts.Parts]]:
+        """The passages' unit-length embeddings, and the parts of each (see ``parts``),
+        from one pass of the model."""
+        return self._encode([p.text for p in passages], [parts.layout(p) for p in passages])
+
+    def _encode(
+        self, texts: Sequence[str], layouts: Sequence[parts.Layout] | None
+    ) -> tuple[Vectors, list[parts.Parts]]:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        pooled_parts: list[parts.Parts | None] = [None] * len(texts)
         if not texts:
-            return vectors
+            return vectors, []
         session = self._load()
         # Longest first, as sentence-transformers does: a batch pads to its longest text.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
@@ -145,11 +157,23 @@ class OnnxEmbedder(_Packaged):
             rows = order[lo : lo + self._batch_size]
             encodings = self._tokenizer.encode_batch([texts[i] for i in rows])
             tokens = runtime.run(session, INPUTS, encodings)
-            mask = np.array([e.attention_mask for e in encodings], dtype=np.float32)[..., None]
-            pooled = (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.float32)
+            pooled = (tokens * mask[..., None]).sum(axis=1) / np.maximum(
+                mask.sum(axis=1)[:, None], 1e-9
+            )
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
             vectors[rows] = pooled / np.maximum(norms, 1e-12)
-        return vectors
+            if layouts is not None:
+                found = parts.pool(
+                    tokens,
+                    [e.offsets for e in encodings],
+                    [e.special_tokens_mask for e in encodings],
+                    mask,
+                    [layouts[i] for i in rows],
+                )
+                for i, p in zip(rows, found, strict=True):
+                    pooled_parts[i] = p
+        return vectors, [p for p in pooled_parts if p is not None]
 
 
 class SentenceTransformerEmbedder(_Packaged):

@@ -247,16 +247,19 @@ class Index:
         self.upsert_many([(article, passages, vectors, sources)])
 
     @guarded
-    def upsert_many(self, items: Sequence[Stored]) -> None:
+    def upsert_many(
+        self, items: Sequence[Stored], parts: Mapping[str, bytes] | None = None
+    ) -> None:
         """Store several articles: all passages first, in batches, then the articles.
+        ``parts`` holds the answerer's pooled vectors of passages by id (``assistant.parts``).
 
         An article is only listed once every passage of it is written.
         """
         with self.writing():
-            self._upsert(items)
+            self._upsert(items, parts)
             self.store.wrote()
 
-    def _upsert(self, items: Sequence[Stored]) -> None:
+    def _upsert(self, items: Sequence[Stored], parts: Mapping[str, bytes] | None = None) -> None:
         rows = [
             (p, vec, article)
             for article, passages, vectors, _ in items
@@ -274,8 +277,11 @@ class Index:
         if self._lexical is not None:
             words = terms([p.text for p, _, _ in rows])
             self._lexical.add(
-                (p.id, p.article_id, dates.day(a.published), w)
-                for (p, _, a), w in zip(rows, words, strict=True)
+                (
+                    (p.id, p.article_id, dates.day(a.published), w)
+                    for (p, _, a), w in zip(rows, words, strict=True)
+                ),
+                parts,
             )
         for lo in range(0, len(items), self._max_batch):
             chunk = items[lo : lo + self._max_batch]
@@ -467,6 +473,12 @@ class Index:
             if m is not None and d is not None
         ]
         return sorted(found, key=lambda p: (p.article_id, p.index))
+
+    @guarded
+    def parts(self, passage_ids: Sequence[str]) -> dict[str, bytes]:
+        """The stored pooled vectors (``assistant.parts``) of those passages that have them:
+        none with a Chroma server, or on an index written before they were stored."""
+        return self._lexical.parts(passage_ids) if self._lexical is not None else {}
 
     @guarded
     def vectors(self, passage_ids: Sequence[str]) -> dict[str, Vectors]:

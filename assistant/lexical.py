@@ -13,8 +13,8 @@ from __future__ import annotations
 import importlib.util
 import sqlite3
 import threading
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,10 @@ CREATE TABLE IF NOT EXISTS passages (
 CREATE INDEX IF NOT EXISTS passages_article ON passages (article_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5 (terms, tokenize = 'unicode61');
 """
+_PARTS = "CREATE TABLE IF NOT EXISTS parts (n INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+"""The answerer's pooled sentence vectors of each passage (``assistant.parts``), by the
+passage's ``n``. An index written before this table existed has none: they are computed
+when read."""
 
 Row = tuple[str, str, int, Sequence[str]]
 """A passage as stored: id, article id, publication day (``YYYYMMDD``, 0 undated), terms."""
@@ -102,6 +106,8 @@ class LexicalStore:
         self._lock = threading.Lock()
         with self._lock:
             self._db.executescript(_SCHEMA)
+            with suppress(sqlite3.OperationalError):  # a read-only index from before the table
+                self._db.execute(_PARTS)
 
     def close(self) -> None:
         with self._lock:
@@ -109,8 +115,9 @@ class LexicalStore:
 
     # writing ---------------------------------------------------------------------------
 
-    def add(self, rows: Iterable[Row]) -> None:
-        """Store passages, replacing any stored under the same ids; all or nothing."""
+    def add(self, rows: Iterable[Row], parts: Mapping[str, bytes] | None = None) -> None:
+        """Store passages, replacing any stored under the same ids, with the ``parts`` given
+        for them (by passage id); all or nothing."""
         with self._lock, self._transaction():
             for pid, article_id, day, terms in rows:
                 self._remove([pid])
@@ -123,6 +130,11 @@ class LexicalStore:
                     "INSERT INTO words (rowid, terms) VALUES (?, ?)",
                     (cursor.lastrowid, " ".join(terms)),
                 )
+                if parts and pid in parts:
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO parts (n, data) VALUES (?, ?)",
+                        (cursor.lastrowid, parts[pid]),
+                    )
 
     def delete(self, ids: Collection[str]) -> None:
         """Forget these passages; unknown ids are ignored."""
@@ -132,20 +144,24 @@ class LexicalStore:
     def delete_article(self, article_id: str) -> None:
         """Forget every passage of one article."""
         with self._lock, self._transaction():
-            self._db.execute(
-                "DELETE FROM words WHERE rowid IN (SELECT n FROM passages WHERE article_id = ?)",
-                (article_id,),
-            )
+            for table, key in (("words", "rowid"), ("parts", "n")):
+                self._db.execute(
+                    f"DELETE FROM {table} WHERE {key} IN "
+                    "(SELECT n FROM passages WHERE article_id = ?)",
+                    (article_id,),
+                )
             self._db.execute("DELETE FROM passages WHERE article_id = ?", (article_id,))
 
     def _remove(self, ids: Sequence[str]) -> None:
         for lo in range(0, len(ids), 500):
             batch = ids[lo : lo + 500]
             marks = ",".join("?" * len(batch))
-            self._db.execute(
-                f"DELETE FROM words WHERE rowid IN (SELECT n FROM passages WHERE id IN ({marks}))",
-                batch,
-            )
+            for table, key in (("words", "rowid"), ("parts", "n")):
+                self._db.execute(
+                    f"DELETE FROM {table} WHERE {key} IN "
+                    f"(SELECT n FROM passages WHERE id IN ({marks}))",
+                    batch,
+                )
             self._db.execute(f"DELETE FROM passages WHERE id IN ({marks})", batch)
 
     @contextmanager
@@ -169,6 +185,24 @@ class LexicalStore:
     def count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT count(*) FROM passages").fetchone()[0])
+
+    def parts(self, ids: Sequence[str]) -> dict[str, bytes]:
+        """The stored parts of those of these passages that have them."""
+        found: dict[str, bytes] = {}
+        with self._lock:
+            for lo in range(0, len(ids), 500):
+                batch = list(ids[lo : lo + 500])
+                marks = ",".join("?" * len(batch))
+                try:
+                    rows = self._db.execute(
+                        "SELECT p.id, t.data FROM parts t JOIN passages p ON p.n = t.n "
+                        f"WHERE p.id IN ({marks})",
+                        batch,
+                    ).fetchall()
+                except sqlite3.OperationalError:  # no parts table (see _PARTS)
+                    return {}
+                found.update((str(i), bytes(d)) for i, d in rows)
+        return found
 
     def phrase(self, terms: Sequence[str], k: int, as_of: int | None = None) -> list[str]:
         """Up to ``k`` passages whose words hold ``terms`` in this order, side by side (every

@@ -125,24 +125,21 @@ def news_rows(index_dir: Path | None) -> list[Row]:
     return rows
 
 
-def best(row: Row, model: answering.Calibration) -> tuple[float, bool]:
-    """The best gate probability among the candidates, and whether the sentence the choice
-    model picks holds the answer."""
+def best(row: Row, model: answering.Calibration) -> tuple[float, bool, bool]:
+    """The gate's probability that the question is answered, whether it answers, and
+    whether the sentence the choice model picks holds the answer."""
     if not len(row.x):
-        return 0.0, False
-    gate = model.gate_weights if model.gate_weights is not None else model.weights
-    bias = model.gate_bias if model.gate_weights is not None else model.bias
-    sure = 1 / (1 + np.exp(-(row.x @ np.asarray(gate) + bias)))
+        return 0.0, False, False
+    sure, answers = model.answerable([tuple(x) for x in row.x])
     choice = row.x @ np.asarray(model.weights) + model.bias
-    return float(sure.max()), bool(row.y[int(np.argmax(choice))])
+    return sure, answers, bool(row.y[int(np.argmax(choice))])
 
 
 def rates(rows: Sequence[Row], model: answering.Calibration) -> dict[str, float]:
     """Answer accuracy on answerable rows, abstention rate on each unanswerable kind."""
     right: dict[str, list[bool]] = {}
     for r in rows:
-        p, holds = best(r, model)
-        answered = p >= model.threshold
+        _, answered, holds = best(r, model)
         right.setdefault(r.kind, []).append(
             answered and holds if r.kind == ANSWERABLE else not answered
         )
@@ -179,12 +176,45 @@ def fit(rows: Sequence[Row], abstain: float = ABSTAIN) -> answering.Calibration:
         gate_bias=float(gate.intercept_[0]),
     )
     negatives = sorted(best(r, scorer)[0] for r in rows if r.kind == "unanswerable")
-    threshold = next(
+    threshold = lowest(negatives, abstain)
+    return fit_question(rows, replace(scorer, threshold=threshold), abstain)
+
+
+def lowest(negatives: Sequence[float], abstain: float) -> float:
+    """The lowest threshold (in steps of 0.01) below which ``abstain`` of ``negatives`` lie."""
+    return next(
         float(t)
         for t in np.linspace(0.01, 0.99, 99)
         if np.mean([p < t for p in negatives]) >= abstain
     )
-    return replace(scorer, threshold=threshold)
+
+
+def fit_question(
+    rows: Sequence[Row], scorer: answering.Calibration, abstain: float = ABSTAIN
+) -> answering.Calibration:
+    """The question-level gate, on the news rows: answerable questions whose answer is among
+    the candidates against the questions the indexed articles do not address, over
+    ``answering.QUESTION_FEATURES``; its threshold abstains on ``abstain`` of the latter.
+
+    A sentence model learns which sentence of a question answers; whether any does is a
+    question of the whole set of candidates: how close the best passage is, not only the
+    best sentence.
+    """
+    kept = [
+        r for r in rows if r.source == "news" and len(r.x) and (r.kind != ANSWERABLE or r.y.any())
+    ]
+    x = np.asarray([answering.question_features(scorer, [tuple(v) for v in r.x]) for r in kept])
+    y = np.asarray([r.kind == ANSWERABLE for r in kept])
+    model = LogisticRegression(C=1.0, max_iter=5000).fit(x, y)
+    fitted = replace(
+        scorer,
+        question_weights=tuple(float(w) for w in model.coef_[0]),
+        question_bias=float(model.intercept_[0]),
+    )
+    negatives = [
+        fitted.answerable([tuple(v) for v in r.x])[0] for r in kept if r.kind == "unanswerable"
+    ]
+    return replace(fitted, question_threshold=lowest(negatives, abstain))
 
 
 def main() -> None:
@@ -213,7 +243,7 @@ def main() -> None:
             args.rows.write_bytes(pickle.dumps((squad, news_part)))
     fitted_on = squad[True] + news_part
     cal = fit(fitted_on)
-    print(f"threshold {cal.threshold:.2f}")
+    print(f"threshold {cal.threshold:.2f}, question-level {cal.question_threshold:.2f}")
     for name, rows in (
         ("fit: news odd weeks", [r for r in fitted_on if r.source == "news"]),
         ("fit: SQuAD even paragraphs", [r for r in fitted_on if r.source == "squad"]),
@@ -225,6 +255,8 @@ def main() -> None:
     )
     gate = cal.gate_weights or cal.weights
     print("gate:", {f: round(w, 3) for f, w in zip(answering.FEATURES, gate, strict=True)})
+    question = zip(answering.QUESTION_FEATURES, cal.question_weights or (), strict=True)
+    print("question:", {f: round(w, 3) for f, w in question})
     if args.write:
         data = {
             "fitted_on": "RealTime QA 2023 odd weeks and SQuAD 2.0 sample even paragraphs "
@@ -236,6 +268,13 @@ def main() -> None:
             "gate": {
                 "weights": dict(zip(answering.FEATURES, gate, strict=True)),
                 "bias": cal.gate_bias,
+            },
+            "question": {
+                "weights": dict(
+                    zip(answering.QUESTION_FEATURES, cal.question_weights or (), strict=True)
+                ),
+                "bias": cal.question_bias,
+                "threshold": cal.question_threshold,
             },
         }
         TARGET.write_text(json.dumps(data, indent=2) + "\n")

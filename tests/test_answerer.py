@@ -20,7 +20,6 @@ from assistant.answerer import (
     Calibration,
     Candidate,
     candidates,
-    clauses,
     compose,
     default_calibration,
     has_answer_type,
@@ -91,12 +90,6 @@ def test_answer_type_must_be_something_the_question_does_not_name() -> None:
     assert has_answer_type("It lasts two to three days.", "duration", "How long is it?")
     assert has_answer_type("They met because talks stalled.", "reason", "Why did they meet?")
     assert not has_answer_type("They met on Monday.", "reason", "Why did they meet?")
-
-
-def test_clauses_are_windows_of_two() -> None:
-    assert clauses("A short sentence.") == ["A short sentence."]
-    assert clauses("One, two.") == ["One, two."]
-    assert clauses("One, two, three.") == ["One, two,", "two, three."]
 
 
 def test_keywords_weight_rare_words_above_common_ones() -> None:
@@ -323,3 +316,56 @@ def test_every_marker_names_a_citation() -> None:
     answer = compose("q", [(a, 0.9), (b, 0.9)], ONLY_DENSE, article_text)
     markers = {int(m) for m in re.findall(r"\[(\d+)\]", answer.text)}
     assert markers == {c.marker for c in answer.citations} == {1, 2}
+
+
+QUESTION_GATED = replace(
+    GATED,
+    question_weights=(0.0, 10.0, 0.0, 0.0),  # only the best passage similarity counts
+    question_bias=-5.0,
+    question_threshold=0.5,
+)
+
+
+def with_passage(dense: float, passage: float) -> tuple[float, ...]:
+    found = dict.fromkeys(FEATURES, 0.0) | {"dense": dense, "passage": passage}
+    return tuple(found[name] for name in FEATURES)
+
+
+def test_the_question_gate_reads_the_whole_set_of_candidates() -> None:
+    start = "Construction will start next spring and take two years."
+    cost = "The mayor said the bridge would cost 40 million euros."
+    weak = replace(candidate(start), features=with_passage(0.3, 0.9))
+    other = replace(candidate(cost), features=with_passage(0.2, 0.1))
+    # no sentence passes the sentence gate, but the question gate sees a close passage
+    assert max(GATED.confidence(c.features) for c in (weak, other)) < GATED.threshold
+    answer = compose("q", [(weak, 0.6), (other, 0.1)], QUESTION_GATED, article_text)
+    assert [c.quote for c in answer.citations] == [start]
+    assert answer.confidence == pytest.approx(1 / (1 + math.exp(-(10 * 0.9 - 5))))
+    far = [(replace(weak, features=with_passage(0.99, 0.2)), 0.9)]  # a close sentence alone
+    assert compose("q", far, QUESTION_GATED, article_text).abstained
+
+
+def test_question_features_are_the_best_of_the_candidates() -> None:
+    found = answerer.question_features(GATED, [with_passage(0.2, 0.7), with_passage(0.6, 0.4)])
+    assert found == pytest.approx([10 * 0.6 - 5, 0.7, 0.6, 0.0])
+    assert QUESTION_GATED.answerable([]) == (0.0, False)
+
+
+def test_calibration_loads_its_question_gate(tmp_path: Path) -> None:
+    path = tmp_path / "calibration.json"
+    data = {
+        "weights": dict.fromkeys(FEATURES, 1.0),
+        "bias": 0.0,
+        "threshold": 0.4,
+        "gate": {"weights": dict.fromkeys(FEATURES, 2.0), "bias": -3.0},
+        "question": {
+            "weights": {"gate": 1.0, "passage": 2.0, "dense": 3.0, "clause": 4.0},
+            "bias": -1.0,
+            "threshold": 0.3,
+        },
+    }
+    path.write_text(json.dumps(data))
+    calibration = Calibration.load(path)
+    assert calibration.question_weights == (1.0, 2.0, 3.0, 4.0)
+    assert (calibration.question_bias, calibration.question_threshold) == (-1.0, 0.3)
+    assert default_calibration().question_weights is not None

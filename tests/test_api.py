@@ -262,9 +262,9 @@ def test_a_large_json_lines_file_is_written_in_several_flushes(
     writes: list[int] = []
     original = fake_assistant.index.upsert_many
 
-    def counted(items: Any) -> None:
+    def counted(items: Any, parts: Any = None) -> None:
         writes.append(len(items))
-        original(items)
+        original(items, parts)
 
     monkeypatch.setattr(fake_assistant.index, "upsert_many", counted)
     report = fake_assistant.ingest([path])

@@ -1,0 +1,190 @@
+"""Sentence and clause vectors pooled from a passage's own encoding.
+
+The answerer compares the question with every sentence it reads, with each window of two
+clauses of it, and with it read after the sentence before. Rather than encode those texts
+again for every question, the passage is encoded once, and each *part* of it (a clause of
+one sentence) keeps the mean of its tokens' output vectors and how many tokens it has. A
+sentence, a clause window or two sentences together are then the token-weighted mean of
+their parts, normalised: the mean pooling the model was trained with, over tokens that saw
+the whole passage ("late chunking"). Ingest computes the parts in the same pass as the
+passage vector and stores them; a passage stored without them is encoded when read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from threading import Lock
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from assistant.records import Passage
+
+_CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+|\s+(?=[(—–])")
+
+Layout = tuple[tuple[int, int, int], ...]
+"""The parts of a passage: (sentence number, start, end), offsets in the passage's text."""
+
+
+def layout(passage: Passage) -> Layout:
+    """The clauses of each sentence of ``passage``, in order, as spans of its text."""
+    found = []
+    for n, span in enumerate(passage.sentences):
+        start, end = span.start - passage.start, span.end - passage.start
+        text = passage.text[start:end]
+        cursor = 0
+        for brk in [*_CLAUSE_BREAK.finditer(text), None]:
+            stop = brk.start() if brk else len(text)
+            if text[cursor:stop].strip():
+                found.append((n, start + cursor, start + stop))
+            cursor = brk.end() if brk else cursor
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The parts of one passage: each one's mean token vector and token count."""
+
+    means: npt.NDArray[np.float16]
+    counts: npt.NDArray[np.int32]
+
+    def to_bytes(self) -> bytes:
+        return np.asarray(self.counts, "<i4").tobytes() + np.asarray(self.means, "<f2").tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, dimension: int) -> Parts:
+        n = len(data) // (4 + 2 * dimension)
+        counts = np.frombuffer(data[: 4 * n], "<i4")
+        means = np.frombuffer(data[4 * n :], "<f2").reshape(n, dimension)
+        return cls(means, counts)
+
+    def sums(self) -> npt.NDArray[np.float32]:
+        return self.means.astype(np.float32) * self.counts[:, None].astype(np.float32)
+
+
+def pool(
+    tokens: npt.NDArray[Any],
+    offsets: Sequence[Sequence[tuple[int, int]]],
+    special: Sequence[Sequence[int]],
+    mask: npt.NDArray[Any],
+    layouts: Sequence[Layout],
+) -> list[Parts]:
+    """Each text's parts from the model's output ``tokens`` (texts x tokens x dimension),
+    the tokens' character ``offsets``, which are ``special`` and the attention ``mask``."""
+    found = []
+    for row, spans in enumerate(layouts):
+        starts = np.array([a for a, _ in offsets[row]])
+        usable = (mask[row] > 0) & (np.asarray(special[row]) == 0)
+        means = np.zeros((len(spans), tokens.shape[-1]), dtype=np.float32)
+        counts = np.zeros(len(spans), dtype=np.int32)
+        for k, (_, a, b) in enumerate(spans):
+            inside = usable & (starts >= a) & (starts < b)
+            counts[k] = int(inside.sum())
+            if counts[k]:
+                means[k] = tokens[row][inside].mean(axis=0)
+        found.append(Parts(means.astype(np.float16), counts))
+    return found
+
+
+def _unit(v: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    unit: npt.NDArray[np.float32] = v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+    return unit
+
+
+@dataclass(frozen=True)
+class SentenceVectors:
+    """Unit vectors for each sentence of a passage: alone, each clause window, and read
+    after the sentence before it (None for the first)."""
+
+    whole: list[npt.NDArray[np.float32]]
+    windows: list[npt.NDArray[np.float32]]
+    after_before: list[npt.NDArray[np.float32] | None]
+
+
+def sentence_vectors(passage: Passage, parts: Parts) -> SentenceVectors:
+    """The vectors the answerer compares with the question, from the passage's parts."""
+    spans = layout(passage)
+    sums = parts.sums()
+    counts = parts.counts
+    per: list[list[int]] = [[] for _ in passage.sentences]
+    for k, (n, _, _) in enumerate(spans):
+        if counts[k]:
+            per[n].append(k)
+    whole, windows, joined = [], [], []
+    dim = sums.shape[1] if len(sums) else 0
+    previous: npt.NDArray[np.float32] | None = None
+    for ks in per:
+        total = sums[ks].sum(axis=0) if ks else np.zeros(dim, dtype=np.float32)
+        whole.append(_unit(total))
+        if len(ks) <= 2:
+            windows.append(_unit(total)[None, :])
+        else:
+            windows.append(_unit(np.stack([sums[a] + sums[b] for a, b in pairwise(ks)])))
+        joined.append(None if previous is None else _unit(previous + total))
+        previous = total
+    return SentenceVectors(whole, windows, joined)
+
+
+def encode(
+    passages: Sequence[Passage], embedder: Any
+) -> tuple[npt.NDArray[np.float32], list[Parts]]:
+    """The passages' vectors and their parts, from one pass of the model when ``embedder``
+    can (``embed_parts``); else each part is embedded alone (a test's stand-in model)."""
+    inner = getattr(embedder, "inner", embedder)
+    if hasattr(inner, "embed_parts"):
+        vectors, found = inner.embed_parts(passages)
+        return vectors, list(found)
+    found = []
+    for passage in passages:
+        texts = [passage.text[a:b] for _, a, b in layout(passage)]
+        alone = embedder.embed(texts) if texts else np.zeros((0, embedder.dimension))
+        counts = np.array([max(1, len(t.split())) for t in texts], dtype=np.int32)
+        found.append(Parts(np.asarray(alone, dtype=np.float16), counts))
+    return embedder.embed([p.text for p in passages]), found
+
+
+class Cache:
+    """Parts read from the index (``stored``) or computed, the last ``size`` kept in memory.
+
+    Passage ids name their text (``<content hash>:<n>``), so a kept entry never goes stale.
+    """
+
+    def __init__(
+        self,
+        stored: Callable[[Sequence[str]], dict[str, bytes]],
+        embedder: Any,
+        size: int = 4096,
+    ) -> None:
+        self._stored = stored
+        self._embedder = embedder
+        self._size = size
+        self._kept: OrderedDict[str, Parts] = OrderedDict()
+        self._lock = Lock()
+
+    def __call__(self, passages: Sequence[Passage]) -> list[Parts]:
+        with self._lock:
+            known = {p.id: self._kept[p.id] for p in passages if p.id in self._kept}
+        missing = [p for p in passages if p.id not in known]
+        if missing:
+            stored = self._stored([p.id for p in missing])
+            dimension = self._embedder.dimension
+            for p in missing:
+                if p.id in stored:
+                    found = Parts.from_bytes(stored[p.id], dimension)
+                    if len(found.counts) == len(layout(p)):
+                        known[p.id] = found
+            computed = [p for p in missing if p.id not in known]
+            if computed:
+                fresh = encode(computed, self._embedder)[1]
+                known.update(zip((p.id for p in computed), fresh, strict=True))
+            with self._lock:
+                for p in missing:
+                    self._kept[p.id] = known[p.id]
+                while len(self._kept) > self._size:
+                    self._kept.popitem(last=False)
+        return [known[p.id] for p in passages]
