@@ -114,7 +114,7 @@ class Assistant:
         self._sentences = CachedEmbedder(self.embedder)
         self._parts = parts.Cache(lambda ids: self.index.parts(ids), self.embedder)
         self.calibration = calibration or answering.default_calibration()
-        self.reader = reader or default_reader(self.settings.embedding_backend == "torch")
+        self.reader = reader or default_reader(self.settings.embedding_backend)
         manifest = Manifest(
             model=self.embedder.name,
             dimension=self.embedder.dimension,

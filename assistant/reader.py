@@ -118,9 +118,11 @@ class Reader:
 class OnnxReader:
     """The trained reader through ONNX Runtime (see ``runtime``): the same scores as
     :class:`Reader` to five decimals, loaded without importing torch. Exported from
-    :class:`Reader`'s network on first use."""
+    :class:`Reader`'s network on first use; with ``quantized``, its weights in int8 (the
+    ``onnx-int8`` backend's reader)."""
 
-    def __init__(self) -> None:
+    def __init__(self, quantized: bool = False) -> None:
+        self.quantized = quantized
         self._session: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
@@ -131,7 +133,7 @@ class OnnxReader:
                 model = packaged_model_path()
                 weights = resources.files("assistant").joinpath("reader", WEIGHTS).read_bytes()
                 name = "reader-" + runtime.fingerprint(model / "model.safetensors", weights)
-                path = runtime.exported(name, self._export)
+                path = runtime.exported(name, self._export, self.quantized)
                 self._tokenizer = runtime.tokenizer(model, MAX_TOKENS)
                 self._session = runtime.open_session(path)
             return self._session
@@ -150,7 +152,8 @@ class OnnxReader:
         return np.asarray(1.0 / (1.0 + np.exp(-logits)))
 
 
-@lru_cache(maxsize=2)
-def default_reader(torch: bool = False) -> Scorer:
-    """The shared trained reader: through ONNX Runtime, or through torch when ``torch``."""
-    return Reader() if torch else OnnxReader()
+@lru_cache(maxsize=3)
+def default_reader(backend: str = "onnx") -> Scorer:
+    """The shared trained reader through an embedding ``backend`` (``embedding.BACKENDS``):
+    ONNX Runtime, with int8 weights for ``onnx-int8``, or torch."""
+    return Reader() if backend == "torch" else OnnxReader(quantized=backend == "onnx-int8")

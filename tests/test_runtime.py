@@ -136,6 +136,24 @@ def test_onnx_reader_scores_are_the_torch_reader_scores() -> None:
 
 
 @pytest.mark.slow
+def test_the_int8_reader_is_the_int8_backends_and_scores_like_the_reader() -> None:
+    sentences = [
+        "The council approved the bridge on Monday.",
+        "Construction will start next spring.",
+        "The mayor said it would cost 40 million euros.",
+    ]
+    question = "When does construction start?"
+    int8 = default_reader("onnx-int8")
+    assert isinstance(int8, OnnxReader) and int8.quantized
+    assert not default_reader().quantized  # type: ignore[attr-defined]
+    assert isinstance(default_reader("torch"), Reader)
+    full = default_reader().score(question, sentences)
+    fast = int8.score(question, sentences)
+    assert np.argmax(fast) == np.argmax(full) == 1
+    assert np.abs(fast - full).max() < 0.1
+
+
+@pytest.mark.slow
 def test_a_question_is_answered_without_importing_torch(
     bundled_index: Path, real_embedder: OnnxEmbedder
 ) -> None:
