@@ -58,8 +58,8 @@ class Parts:
         means = self.means.astype(np.float32)
         scales = np.maximum(np.abs(means).max(axis=1), 1e-12) / 127.0
         levels = np.rint(means / scales[:, None]).astype("<i1")
-        head: bytes = np.asarray(self.counts, "<i4").tobytes()
-        return head + scales.astype("<f4").tobytes() + levels.tobytes()
+        columns = (np.asarray(self.counts, "<i4"), np.asarray(scales, "<f4"), levels)
+        return b"".join(column.tobytes() for column in columns)
 
     @classmethod
     def from_bytes(cls, data: bytes, dimension: int) -> Parts:
