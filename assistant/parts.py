@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from itertools import pairwise
 from threading import Lock
@@ -27,6 +28,8 @@ from assistant.records import Passage
 
 _CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+|\s+(?=[(—–])")
 
+FORMAT = b"\x01"
+"""The first byte of stored parts; parts stored in another format are computed again."""
 Layout = tuple[tuple[int, int, int], ...]
 """The parts of a passage: (sentence number, start, end), offsets in the passage's text."""
 
@@ -54,19 +57,28 @@ class Parts:
     counts: npt.NDArray[np.int32]
 
     def to_bytes(self) -> bytes:
-        """Counts, then each mean as int8 with its own float32 scale: about 0.4 KB a part."""
+        """A format byte, the counts, then each mean as int8 with its own float32 scale:
+        about 0.4 KB a part."""
         means = self.means.astype(np.float32)
         scales = np.maximum(np.abs(means).max(axis=1), 1e-12) / 127.0
         levels = np.rint(means / scales[:, None]).astype("<i1")
         columns = (np.asarray(self.counts, "<i4"), np.asarray(scales, "<f4"), levels)
-        return b"".join(column.tobytes() for column in columns)
+        return FORMAT + b"".join(column.tobytes() for column in columns)
 
     @classmethod
     def from_bytes(cls, data: bytes, dimension: int) -> Parts:
-        n = len(data) // (8 + dimension)
-        counts = np.frombuffer(data[: 4 * n], "<i4")
-        scales = np.frombuffer(data[4 * n : 8 * n], "<f4")
-        levels = np.frombuffer(data[8 * n :], "<i1").reshape(n, dimension)
+        """The parts ``to_bytes`` wrote.
+
+        Raises:
+            ValueError: ``data`` is not parts of ``dimension``-wide vectors in this format.
+        """
+        n, left = divmod(len(data) - len(FORMAT), 8 + dimension)
+        if not data.startswith(FORMAT) or left:
+            raise ValueError("not parts in this format")
+        body = data[len(FORMAT) :]
+        counts = np.frombuffer(body[: 4 * n], "<i4")
+        scales = np.frombuffer(body[4 * n : 8 * n], "<f4")
+        levels = np.frombuffer(body[8 * n :], "<i1").reshape(n, dimension)
         return cls((levels * scales[:, None]).astype(np.float16), counts)
 
     def sums(self) -> npt.NDArray[np.float32]:
@@ -181,9 +193,10 @@ class Cache:
             dimension = self._embedder.dimension
             for p in missing:
                 if p.id in stored:
-                    found = Parts.from_bytes(stored[p.id], dimension)
-                    if len(found.counts) == len(layout(p)):
-                        known[p.id] = found
+                    with suppress(ValueError):  # another format: computed below
+                        found = Parts.from_bytes(stored[p.id], dimension)
+                        if len(found.counts) == len(layout(p)):
+                            known[p.id] = found
             computed = [p for p in missing if p.id not in known]
             if computed:
                 fresh = encode(computed, self._embedder)[1]

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from assistant import Assistant, parts
 from assistant.chunking import chunk
@@ -37,7 +38,7 @@ def test_parts_survive_their_bytes() -> None:
     means = np.random.default_rng(0).normal(size=(2, 384)).astype(np.float16)
     found = parts.Parts(means, np.array([4, 7], np.int32))
     data = found.to_bytes()
-    assert len(data) == 2 * (4 + 4 + 384)  # int8 levels with a scale each
+    assert len(data) == 1 + 2 * (4 + 4 + 384)  # int8 levels with a scale each
     back = parts.Parts.from_bytes(data, 384)
     assert back.counts.tolist() == [4, 7]
     cosines = (back.means * means).sum(axis=1) / (
@@ -89,8 +90,12 @@ def test_cache_reads_stored_parts_and_computes_the_rest(real_embedder: Embedder)
 
 def test_cache_recomputes_parts_that_do_not_fit_the_passage(real_embedder: Embedder) -> None:
     wrong = parts.Parts(np.zeros((1, real_embedder.dimension), np.float16), np.ones(1, np.int32))
-    cache = parts.Cache(lambda ids: {PASSAGE.id: wrong.to_bytes()}, real_embedder)
-    assert len(cache([PASSAGE])[0].counts) == len(parts.layout(PASSAGE))
+    other_format = b"\x00" + bytes(3 * (8 + real_embedder.dimension))
+    for stored in (wrong.to_bytes(), other_format, b""):
+        cache = parts.Cache(lambda ids, data=stored: {PASSAGE.id: data}, real_embedder)
+        assert len(cache([PASSAGE])[0].counts) == len(parts.layout(PASSAGE))
+    with pytest.raises(ValueError, match="format"):
+        parts.Parts.from_bytes(other_format, real_embedder.dimension)
 
 
 def test_ingest_stores_parts_and_removal_deletes_them(
