@@ -123,18 +123,19 @@ class Calibration:
         return _logistic(self.gate_weights, self.gate_bias, features)
 
     def answerable(self, candidates: Sequence[Sequence[float]]) -> tuple[float, bool]:
-        """The probability that some candidate (given by its features) answers, and whether
-        it reaches the threshold: the question-level gate when fitted, else the best
-        sentence's gate probability against ``threshold``."""
+        """The gates' probability that some candidate (given by its features) answers, and
+        whether to answer: when the best sentence's gate probability reaches ``threshold``
+        or the question-level gate's reaches ``question_threshold``. The probability is
+        the larger of the two (the sentence gate's alone without a question-level gate)."""
         if not candidates:
             return 0.0, False
+        sentence = max(self.confidence(c) for c in candidates)
         if self.question_weights is None:
-            sure = max(self.confidence(c) for c in candidates)
-            return sure, sure >= self.threshold
-        sure = _logistic(
-            self.question_weights, self.question_bias, question_features(self, candidates)
-        )
-        return sure, sure >= self.question_threshold
+            return sentence, sentence >= self.threshold
+        found = question_features(self, candidates)
+        question = _logistic(self.question_weights, self.question_bias, found)
+        answers = sentence >= self.threshold or question >= self.question_threshold
+        return max(sentence, question), answers
 
 
 def question_features(
@@ -345,12 +346,12 @@ def compose(
 ) -> Answer:
     """The answer from scored candidates: the best one or two sentences, or an abstention.
 
-    The reply abstains unless the question-level gate says some candidate answers
+    The reply abstains unless the gates say some candidate answers
     (``Calibration.answerable``); it then gives the best-scored sentence, and the second best
     when its score is at least ``second_ratio`` of the best and its own gate probability
     reaches ``threshold``. ``lead`` (see ``assistant.preference``) may put another answering
     sentence first (the newest, an attributed one) and say as of when.
-    ``Answer.confidence`` is the question-level gate's probability.
+    ``Answer.confidence`` is the gates' probability (``Calibration.answerable``).
     A citation is only returned after ``article_text(id)[start:end] == quote`` is checked.
     """
     ranked = sorted(scored, key=lambda cs: -cs[1])

@@ -214,6 +214,35 @@ class SentenceTransformerEmbedder(_Packaged):
         )
         return np.asarray(vectors, dtype=np.float32)
 
+    def embed_parts(self, passages: Sequence[Passage]) -> tuple[Vectors, list[parts.Parts]]:
+        """The passages' unit-length embeddings, and the parts of each (see ``parts``),
+        from one pass of the model."""
+        import torch
+
+        model = self._load()
+        vectors = np.zeros((len(passages), self.dimension), dtype=np.float32)
+        found: list[parts.Parts] = []
+        for lo in range(0, len(passages), self._batch_size):
+            batch = passages[lo : lo + self._batch_size]
+            features = model.tokenizer(
+                [p.text for p in batch],
+                padding=True,
+                truncation=True,
+                max_length=model.max_seq_length,
+                return_offsets_mapping=True,
+                return_special_tokens_mask=True,
+                return_tensors="pt",
+            )
+            offsets = features.pop("offset_mapping").tolist()
+            special = features.pop("special_tokens_mask").tolist()
+            with torch.inference_mode():
+                out = model({k: v.to(model.device) for k, v in features.items()})
+            vectors[lo : lo + len(batch)] = out["sentence_embedding"].float().cpu().numpy()
+            tokens = out["token_embeddings"].float().cpu().numpy()
+            mask = features["attention_mask"].numpy()
+            found += parts.pool(tokens, offsets, special, mask, [parts.layout(p) for p in batch])
+        return vectors, found
+
 
 class CachedEmbedder:
     """An embedder that remembers the vectors of the last ``size`` texts it embedded.

@@ -152,7 +152,8 @@ def encode(
     passages: Sequence[Passage], embedder: Any
 ) -> tuple[npt.NDArray[np.float32], list[Parts]]:
     """The passages' vectors and their parts, from one pass of the model when ``embedder``
-    can (``embed_parts``); else each part is embedded alone (a test's stand-in model)."""
+    can (``embed_parts``: both backends of the packaged model); else each part is embedded
+    alone (a test's stand-in model)."""
     inner = getattr(embedder, "inner", embedder)
     if hasattr(inner, "embed_parts"):
         vectors, found = inner.embed_parts(passages)

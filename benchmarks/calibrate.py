@@ -1,4 +1,4 @@
-"""Fit the answerer's sentence model and its abstention threshold.
+"""Fit the answerer's sentence models, its question-level gate and their thresholds.
 
 Training data, none of it written by this project:
 - RealTime QA 2023, odd weeks (``news_data.py``): news-quiz questions over the search
@@ -8,10 +8,11 @@ Training data, none of it written by this project:
   with their paragraph withheld from the candidates (reported, not fitted on).
 
 A candidate sentence is labelled positive when it holds an accepted answer string. The
-logistic sentence model is fitted on the candidates of answerable questions; the threshold
-on the best sentence's probability is the lowest that abstains on 80% of the unanswerable
-news questions, the case a news assistant meets most (SQuAD's adversarial and withheld
-questions are reported as secondary figures). Rates are
+logistic sentence models are fitted on the candidates of answerable questions; the
+question-level gate on the news questions (answerable ones whose answer is among the
+candidates against unanswerable ones). Each threshold is the lowest that abstains on 80% of
+the unanswerable news questions, the case a news assistant meets most (SQuAD's adversarial and
+withheld questions are reported as secondary figures). Rates are
 reported on what the fit never saw: SQuAD's odd paragraphs here, and the even weeks of
 RealTime QA by ``benchmarks/news.py``. ``--write`` stores the result in
 assistant/calibration.json.
@@ -194,7 +195,8 @@ def fit_question(
 ) -> answering.Calibration:
     """The question-level gate, on the news rows: answerable questions whose answer is among
     the candidates against the questions the indexed articles do not address, over
-    ``answering.QUESTION_FEATURES``; its threshold abstains on ``abstain`` of the latter.
+    ``answering.QUESTION_FEATURES``. Its threshold is the lowest at which the answerer, which
+    answers when either gate passes, still abstains on ``abstain`` of the latter.
 
     A sentence model learns which sentence of a question answers; whether any does is a
     question of the whole set of candidates: how close the best passage is, not only the
@@ -211,10 +213,12 @@ def fit_question(
         question_weights=tuple(float(w) for w in model.coef_[0]),
         question_bias=float(model.intercept_[0]),
     )
-    negatives = [
-        fitted.answerable([tuple(v) for v in r.x])[0] for r in kept if r.kind == "unanswerable"
-    ]
-    return replace(fitted, question_threshold=lowest(negatives, abstain))
+    negatives = [[tuple(v) for v in r.x] for r in kept if r.kind == "unanswerable"]
+    for t in np.linspace(0.01, 0.99, 99):
+        trial = replace(fitted, question_threshold=float(t))
+        if np.mean([not trial.answerable(x)[1] for x in negatives]) >= abstain:
+            return trial
+    return replace(fitted, question_threshold=1.0)
 
 
 def main() -> None:

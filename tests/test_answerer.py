@@ -341,8 +341,10 @@ def test_the_question_gate_reads_the_whole_set_of_candidates() -> None:
     answer = compose("q", [(weak, 0.6), (other, 0.1)], QUESTION_GATED, article_text)
     assert [c.quote for c in answer.citations] == [start]
     assert answer.confidence == pytest.approx(1 / (1 + math.exp(-(10 * 0.9 - 5))))
-    far = [(replace(weak, features=with_passage(0.99, 0.2)), 0.9)]  # a close sentence alone
+    far = [(replace(weak, features=with_passage(0.4, 0.2)), 0.9)]  # neither gate passes
     assert compose("q", far, QUESTION_GATED, article_text).abstained
+    close = [(replace(weak, features=with_passage(0.99, 0.2)), 0.9)]  # the sentence gate does
+    assert not compose("q", close, QUESTION_GATED, article_text).abstained
 
 
 def test_question_features_are_the_best_of_the_candidates() -> None:

@@ -114,3 +114,14 @@ def test_ingest_stores_parts_and_removal_deletes_them(
         assert np.allclose(back.means, found.means, atol=1e-2)
     bot.remove(report.results[0].article_id or "")
     assert db.execute("SELECT count(*) FROM parts").fetchone()[0] == 0
+
+
+@pytest.mark.slow
+def test_both_backends_pool_the_same_parts(real_embedder: Embedder) -> None:
+    from assistant.embedding import SentenceTransformerEmbedder
+
+    vectors, pooled = parts.encode([PASSAGE], real_embedder)
+    torch_vectors, torch_pooled = SentenceTransformerEmbedder().embed_parts([PASSAGE])
+    assert np.allclose(vectors, torch_vectors, atol=1e-4)
+    assert np.array_equal(pooled[0].counts, torch_pooled[0].counts)
+    assert np.allclose(pooled[0].means, torch_pooled[0].means, atol=1e-2)
