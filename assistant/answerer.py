@@ -1,12 +1,13 @@
 """Hits -> an extractive Answer whose every sentence is a verified citation.
 
-Each sentence of the retrieved passages is a candidate. Two logistic models, fitted on
-RealTime QA and SQuAD 2.0 by ``benchmarks/calibrate.py`` and stored in ``calibration.json``,
-turn its features into probabilities that the sentence answers the question: the *choice*
-model, which reads the answer reader's score too, picks the sentence; the *gate* model,
-which leaves the reader out (its scores rank sentences well within a question but are not
-comparable across questions), decides whether any sentence answers at all: below the fitted
-threshold the assistant abstains.
+Each sentence of the retrieved passages is a candidate. Logistic models, fitted on RealTime
+QA and SQuAD 2.0 by ``benchmarks/calibrate.py`` and stored in ``calibration.json``, turn its
+features into probabilities that the sentence answers the question: the *choice* model, which
+reads the answer reader's score too, picks the sentence; the sentence *gate*, which leaves the
+reader out (its scores rank sentences well within a question but are not comparable across
+questions), rates each sentence on its own; the *question gate* rates the whole set of
+candidates. The assistant answers when either gate reaches its threshold, and abstains
+otherwise.
 """
 
 from __future__ import annotations
@@ -266,7 +267,9 @@ def candidates(
 ) -> list[Candidate]:
     """Every sentence of ``hits`` with its features (see ``FEATURES``).
 
-    ``query`` is what was searched for (the question, with earlier turns for a follow-up).
+    ``query`` is what was searched for (the question, with earlier turns for a follow-up);
+    ``embedder`` embeds it. The sentences' vectors come from ``parts_of`` (stored with the
+    index; by default computed with ``embedder``, see ``parts``).
     ``type_miss``: the question asks for a kind of thing (a number, a person, ...) and the
     sentence holds none that the question does not already name. ``support``: the share of
     the candidate sentences that mention the sentence's best such phrase, since the answer
