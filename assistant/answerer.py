@@ -123,14 +123,18 @@ class Calibration:
             return self.probability(features)
         return _logistic(self.gate_weights, self.gate_bias, features)
 
-    def answerable(self, candidates: Sequence[Sequence[float]]) -> tuple[float, bool]:
+    def answerable(
+        self, candidates: Sequence[Sequence[float]], sentence: float | None = None
+    ) -> tuple[float, bool]:
         """The gates' probability that some candidate (given by its features) answers, and
-        whether to answer: when the best sentence's gate probability reaches ``threshold``
-        or the question-level gate's reaches ``question_threshold``. The probability is
-        the larger of the two (the sentence gate's alone without a question-level gate)."""
+        whether to answer: when the best sentence's gate probability (``sentence``, computed
+        when not given) reaches ``threshold`` or the question-level gate's reaches
+        ``question_threshold``. The probability is the larger of the two (the sentence
+        gate's alone without a question-level gate)."""
         if not candidates:
             return 0.0, False
-        sentence = max(self.confidence(c) for c in candidates)
+        if sentence is None:
+            sentence = max(self.confidence(c) for c in candidates)
         if self.question_weights is None:
             return sentence, sentence >= self.threshold
         found = question_features(self, candidates)
@@ -360,11 +364,8 @@ def compose(
     ranked = sorted(scored, key=lambda cs: -cs[1])
     gated = calibration.gate_weights is not None
     gate = [calibration.confidence(c.features) if gated else p for c, p in ranked]
-    if calibration.question_weights is None:
-        sure = max(gate, default=0.0)
-        answers = sure >= calibration.threshold
-    else:
-        sure, answers = calibration.answerable([c.features for c, _ in ranked])
+    best = max(gate, default=0.0)
+    sure, answers = calibration.answerable([c.features for c, _ in ranked], best)
     if not answers:
         return Answer(question, ABSTAIN_TEXT, True, (), tuple(related), sure)
     chosen_lead = lead(ranked, [g >= calibration.threshold for g in gate]) if lead else Lead()

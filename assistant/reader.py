@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from assistant import runtime
-from assistant.embedding import INPUTS, packaged_model_path
+from assistant.embedding import INPUTS, Backend, packaged_model_path
 
 WEIGHTS = "reader.safetensors"
 CARD = "reader.json"
@@ -153,7 +153,7 @@ class OnnxReader:
 
 
 @lru_cache(maxsize=3)
-def default_reader(backend: str = "onnx") -> Scorer:
+def default_reader(backend: Backend = "onnx") -> Scorer:
     """The shared trained reader through an embedding ``backend`` (``embedding.BACKENDS``):
     ONNX Runtime, with int8 weights for ``onnx-int8``, or torch."""
     return Reader() if backend == "torch" else OnnxReader(quantized=backend == "onnx-int8")
