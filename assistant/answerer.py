@@ -37,6 +37,8 @@ from assistant.records import Answer, Citation, Hit, Passage, Span
 
 PartsOf = Callable[[Sequence[Passage]], list[parts.Parts]]
 """Gives the parts of each passage (``parts``): stored with the index, or computed."""
+AgeOf = Callable[[str], int | None]
+"""An article's age in days on the day the question is asked (``None``: undated)."""
 
 FEATURES = (
     "dense",
@@ -49,6 +51,7 @@ FEATURES = (
     "type_miss",
     "support",
     "rank",
+    "age",
     "reader",
 )
 QUESTION_FEATURES = ("gate", "passage", "dense", "clause")
@@ -94,7 +97,8 @@ class Calibration:
             else resources.files("assistant").joinpath("calibration.json").read_text()
         )
         data = json.loads(raw)
-        weights = tuple(float(data["weights"][name]) for name in FEATURES)
+        # A feature added after the file was written gets no weight until it is refitted.
+        weights = tuple(float(data["weights"].get(name, 0.0)) for name in FEATURES)
         gate = data.get("gate")
         question = data.get("question")
         return cls(
@@ -152,6 +156,15 @@ def question_features(
     logit = max(bias + sum(w * x for w, x in zip(weights, c, strict=True)) for c in candidates)
     best = [max(c[FEATURES.index(name)] for c in candidates) for name in QUESTION_FEATURES[1:]]
     return [logit, *best]
+
+
+def recency(days: int | None) -> float:
+    """An age in days as a feature: 0 on the day, 0.35 a week old, 1 a year old, growing
+    slowly after (log-scaled: a day matters within a week, not within a decade); 0 when
+    undated, which the fit sees as neither new nor old."""
+    if days is None:
+        return 0.0
+    return math.log1p(max(days, 0)) / math.log1p(365)
 
 
 def _logistic(weights: Sequence[float], bias: float, features: Sequence[float]) -> float:
@@ -268,6 +281,7 @@ def candidates(
     reader: Scorer | None = None,
     calibration: Calibration | None = None,
     parts_of: PartsOf | None = None,
+    age_of: AgeOf | None = None,
 ) -> list[Candidate]:
     """Every sentence of ``hits`` with its features (see ``FEATURES``).
 
@@ -278,7 +292,9 @@ def candidates(
     sentence holds none that the question does not already name. ``support``: the share of
     the candidate sentences that mention the sentence's best such phrase, since the answer
     to a news question is usually repeated across reports. ``reader``: the answer reader's
-    probability that the sentence answers ``query`` (``reader.py``). Reading is the costly
+    probability that the sentence answers ``query`` (``reader.py``). ``age``: how old the
+    sentence's article is on the day asked (``age_of``; see ``recency``), since a question about
+    the news is mostly about the latest. Reading is the costly
     step, so with a gated ``calibration`` only the ``READ_TOP`` sentences the gate rates
     highest are read (the others keep 0, which the reader gives non-answers anyway); without
     one, every sentence is read (as the fit does).
@@ -321,6 +337,7 @@ def candidates(
             1.0 if things is not None and not mine else 0.0,
             max((mentions[t] for t in mine), default=0) / len(texts),
             1.0 / (1 + rank),
+            recency(age_of(hit.passage.article_id) if age_of else None),
             0.0,
         )
         result.append(Candidate(hit, hit.passage.sentences[k], text, features))

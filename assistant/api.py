@@ -311,8 +311,9 @@ class Assistant:
         k: int | None = None,
         as_of: dates.AsOf = None,
     ) -> list[Hit]:
-        """The passages ranked for ``question`` (after ``history``), best first; with
-        ``as_of``, only those of articles published by that day (or undated)."""
+        """The passages ranked for ``question`` (after ``history``), best first, as ``ask``
+        ranks them (newer articles first among equals); with ``as_of``, only those of
+        articles published by that day (or undated)."""
         cutoff = dates.as_of(as_of)
         self._check(question, history)
         return self.retriever.search(
@@ -376,7 +377,9 @@ class Assistant:
         self._check(query, None)
         if k < 1:
             raise InputError(f"A timeline needs at least one event, not k={k} - raise k.")
-        hits = self.retriever.search(query, max(k * 2, self.settings.top_k), cutoff)
+        hits = self.retriever.search(
+            query, max(k * 2, self.settings.top_k), cutoff, recent=False
+        )
         articles = _Articles(self.index)
         return timeline.events(query, hits, self._sentences, articles.get, k)
 
@@ -438,6 +441,9 @@ class Assistant:
     def _extract(self, state: dict[str, Any]) -> _Drafted:
         """The extractive answer, and the scored sentences a language model would be given."""
         hits: list[Hit] = state["hits"]
+        days = self.retriever.days()
+        # The day asked: ``as_of``, or the newest article's (the index's "now").
+        asked = state.get("as_of") or self.retriever.newest()
         found = answering.candidates(
             state["question"],
             state["query"],
@@ -446,10 +452,10 @@ class Assistant:
             self.reader,
             self.calibration,
             self._parts,
+            lambda a: dates.age(asked, days.get(a, dates.UNDATED)),
         )
         scored = list(zip(found, answering.score(found, self.calibration), strict=True))
         articles = _Articles(self.index)
-        days = self.retriever.days()
 
         def lead(
             ranked: list[tuple[answering.Candidate, float]], answers: list[bool]

@@ -57,6 +57,18 @@ def as_of(value: AsOf) -> int | None:
     return day(parsed.isoformat())
 
 
+def age(reference: int, published: int) -> int | None:
+    """Days from ``published`` to ``reference`` (both ``YYYYMMDD``); ``None`` when either is
+    undated. Negative for an article published after ``reference``."""
+    if reference == UNDATED or published == UNDATED:
+        return None
+    return (_date(reference) - _date(published)).days
+
+
+def _date(value: int) -> date:
+    return date(value // 10_000, value // 100 % 100, value % 100)
+
+
 def label(published: str | None) -> str:
     """A day as people write it in an answer ("2 June 2023"), or "undated"."""
     parsed = parse(published)

@@ -14,13 +14,17 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from assistant import wire
+from assistant import dates, wire
 from assistant.embedding import Embedder
 from assistant.index import Index
 from assistant.lexical import terms
 from assistant.records import Hit, Passage
 
 RRF_K = 60
+RECENCY_WEIGHT = 0.5
+RECENCY_HALF_LIFE = 14
+"""A passage's fused score counts ``1 - RECENCY_WEIGHT`` plus ``RECENCY_WEIGHT`` halved for
+every ``RECENCY_HALF_LIFE`` days its article is older than the day asked (see ``search``)."""
 
 
 class LexicalIndex:
@@ -70,6 +74,7 @@ class HybridRetriever(BaseRetriever):
     _revision: object = PrivateAttr(default=None)
     _titles: dict[str, str] = PrivateAttr(default_factory=dict)
     _days: dict[str, int] = PrivateAttr(default_factory=dict)
+    _newest: int = PrivateAttr(default=dates.UNDATED)
     _lock: Any = PrivateAttr(default_factory=RLock)
 
     def _refresh(self) -> None:
@@ -79,6 +84,7 @@ class HybridRetriever(BaseRetriever):
             if revision != self._revision:
                 self._titles = self.index.titles()
                 self._days = self.index.days()
+                self._newest = max(self._days.values(), default=dates.UNDATED)
                 self._lexical = None
                 self._revision = revision
 
@@ -105,6 +111,12 @@ class HybridRetriever(BaseRetriever):
         self._refresh()
         return self._days
 
+    def newest(self) -> int:
+        """The newest article's publication day (``YYYYMMDD``; ``UNDATED`` when none is
+        dated): the index's "now" for a question asked without ``as_of``."""
+        self._refresh()
+        return self._newest
+
     def _words(self, query: str, as_of: int | None) -> list[tuple[Passage, float]]:
         """The BM25 ranking: from the index's lexical store, or in memory without one."""
         stored = self.index.lexical_search(terms([query])[0], self.candidates, as_of, self.only)
@@ -117,10 +129,18 @@ class HybridRetriever(BaseRetriever):
             allowed = mine if allowed is None else allowed & mine
         return lexical_index.search(query, self.candidates, allowed)
 
-    def search(self, query: str, k: int | None = None, as_of: int | None = None) -> list[Hit]:
+    def search(
+        self, query: str, k: int | None = None, as_of: int | None = None, recent: bool = True
+    ) -> list[Hit]:
         """The best ``k`` passages for ``query``, each with its cosine similarity; with
         ``as_of`` (``YYYYMMDD``) only those of articles published by then, or undated.
-        Copies of one text in several articles (wire copies) count once: the best ranked."""
+        Copies of one text in several articles (wire copies) count once: the best ranked.
+
+        With ``recent``, newer articles rank higher: a question about the news is mostly
+        about the latest, and a search for it also finds last year's story on the same
+        subject. Each fused score is weighted by ``freshness`` on the day asked (``as_of``,
+        or the newest article's day); undated articles keep theirs.
+        """
         k = k or self.k
         vector = self.embedder.embed([query])[0]
         dense = self.index.query(vector, self.candidates, as_of, self.only)
@@ -133,6 +153,10 @@ class HybridRetriever(BaseRetriever):
             for rank, passage in enumerate(ranking):
                 fused[passage.id] = fused.get(passage.id, 0.0) + 1.0 / (RRF_K + rank + 1)
                 passages[passage.id] = passage
+        if recent:
+            asked = as_of or self._newest
+            for pid in fused:
+                fused[pid] *= freshness(asked, self._days.get(passages[pid].article_id, 0))
         ranked = sorted(fused, key=lambda pid: (-fused[pid], pid))
         best = _distinct([passages[pid] for pid in ranked], k)
         missing = [pid for pid in best if pid not in similarity]
@@ -152,6 +176,16 @@ class HybridRetriever(BaseRetriever):
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
         return [to_document(hit) for hit in self.search(query)]
+
+
+def freshness(asked: int, published: int) -> float:
+    """The weight of an article published on day ``published`` for a question asked on day
+    ``asked`` (both ``YYYYMMDD``): 1 on the day, falling to ``1 - RECENCY_WEIGHT`` for old
+    news; 1 when either is undated."""
+    age = dates.age(asked, published)
+    if age is None:
+        return 1.0
+    return 1.0 - RECENCY_WEIGHT + RECENCY_WEIGHT * 0.5 ** (max(age, 0) / RECENCY_HALF_LIFE)
 
 
 def _distinct(ranked: Sequence[Passage], k: int) -> list[str]:

@@ -3,7 +3,8 @@
 Training data, none of it written by this project:
 - RealTime QA 2023, odd weeks (``news_data.py``): news-quiz questions over the search
   results of their weeks (answerable), and questions of held-back weeks whose answer is in
-  no indexed article (unanswerable: the articles do not address them);
+  no indexed article (unanswerable: the articles do not address them); each is asked on its
+  quiz date (``as_of``), as ``benchmarks/news.py`` asks it;
 - SQuAD 2.0 sample, even-numbered paragraphs: answerable questions, and the same questions
   with their paragraph withheld from the candidates (reported, not fitted on).
 
@@ -47,7 +48,7 @@ import news
 import news_data
 import squad_data
 
-from assistant import Assistant
+from assistant import Assistant, dates
 from assistant import answerer as answering
 from assistant.ingest import article_id, normalise
 from assistant.records import Hit
@@ -81,8 +82,18 @@ def row(
     question: str,
     hits: Sequence[Hit],
     answers: Sequence[str],
+    asked: int = dates.UNDATED,
 ) -> Row:
-    found = answering.candidates(question, question, hits, bot.embedder, bot.reader)
+    """The candidates of ``question`` asked on day ``asked`` (``YYYYMMDD``), labelled."""
+    days = bot.retriever.days()
+    found = answering.candidates(
+        question,
+        question,
+        hits,
+        bot.embedder,
+        bot.reader,
+        age_of=lambda a: dates.age(asked, days.get(a, dates.UNDATED)),
+    )
     gold = [norm(a) for a in answers if norm(a)]
     labels = [int(any(f" {g} " in f" {norm(c.text)} " for g in gold)) for c in found]
     x = np.asarray([c.features for c in found], dtype=np.float64).reshape(
@@ -118,11 +129,13 @@ def news_rows(index_dir: Path | None) -> list[Row]:
     k = bot.settings.top_k
     rows = []
     for q in tqdm(split.answerable, desc="news, answerable"):
-        hits = bot.retriever.search(q.question, k)
-        rows.append(row(bot, "news", ANSWERABLE, q.question, hits, (q.answer,)))
+        asked = dates.as_of(q.date) or dates.UNDATED
+        hits = bot.retriever.search(q.question, k, asked)
+        rows.append(row(bot, "news", ANSWERABLE, q.question, hits, (q.answer,), asked))
     for q in tqdm(split.unanswerable, desc="news, unanswerable"):
-        hits = bot.retriever.search(q.question, k)
-        rows.append(row(bot, "news", "unanswerable", q.question, hits, ()))
+        asked = dates.as_of(q.date) or dates.UNDATED
+        hits = bot.retriever.search(q.question, k, asked)
+        rows.append(row(bot, "news", "unanswerable", q.question, hits, (), asked))
     return rows
 
 

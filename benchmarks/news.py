@@ -3,6 +3,9 @@
 One split (``--split odd`` to tune, ``even`` to report; see ``news_data.py``): the search
 results of every question of the split's indexed weeks go into one index, then
 
+Each question is asked as of its quiz date (``as_of``: the index as a reader knew it that
+day, and the day the answerer counts an article's age from); ``--undated`` asks without one.
+
 - each answerable question is asked: answer accuracy (the reply holds the answer string),
   a citation states it (a cited quote holds it), ``short`` holds it, and the share abstained;
 - each unanswerable question (a held-back week's, its answer in no indexed article) is
@@ -15,6 +18,7 @@ The index is kept in ``--index`` (default ``build/news-SPLIT``) and reused once 
 split's articles (``ingested.txt`` in it lists them).
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/news.py [--split even] [--weeks N] [--json F]
+        [--undated]
 """
 
 from __future__ import annotations
@@ -86,12 +90,15 @@ def open_index(
     return bot
 
 
-def ask(bot: Assistant, q: news_data.Question, answerable: bool) -> Outcome:
+def ask(bot: Assistant, q: news_data.Question, answerable: bool, dated: bool = True) -> Outcome:
+    """Ask ``q`` on its quiz date (``as_of``: what a reader knew that day; ``dated``
+    false: with no date, the index's newest article being "now")."""
+    as_of = q.date if dated else None
     started = time.perf_counter()
-    reply: Answer = bot.ask(q.question)
+    reply: Answer = bot.ask(q.question, as_of=as_of)
     seconds = time.perf_counter() - started
     short = reply.short
-    top = bot.retrieve(q.question, k=BASELINE_K) if answerable else []
+    top = bot.retrieve(q.question, k=BASELINE_K, as_of=as_of) if answerable else []
     return Outcome(
         q.id,
         answerable,
@@ -137,6 +144,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, default=None, help="where to keep the index")
     parser.add_argument("--json", type=Path, default=None, help="also write per-question results")
     parser.add_argument(
+        "--undated",
+        action="store_true",
+        help="ask without a date (by default each question is asked as of its quiz date)",
+    )
+    parser.add_argument(
         "--limit",
         type=int,
         default=None,
@@ -159,7 +171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode = bot.settings.llm_base_url
     print(f"mode: {f'generated ({mode}, {bot.settings.llm_model})' if mode else 'extractive'}")
     asked = [(q, True) for q in answerable] + [(q, False) for q in unanswerable]
-    outcomes = [ask(bot, q, answerable) for q, answerable in tqdm(asked, desc="ask")]
+    print("asked " + ("without a date" if args.undated else "as of each quiz date"))
+    outcomes = [
+        ask(bot, q, answerable, not args.undated) for q, answerable in tqdm(asked, desc="ask")
+    ]
     print("\n".join(report(outcomes)))
     if args.json:
         args.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=1) + "\n")

@@ -149,6 +149,18 @@ def test_candidate_features_name_the_passage_and_its_rank(
     assert {f["rank"] for f in by_name} == {1.0}
 
 
+def test_the_age_feature_grows_with_the_articles_age(
+    fake_embedder: Embedder, fake_reader: Scorer
+) -> None:
+    def age(days: int | None) -> float:
+        found = candidates("q", "q", [HIT], fake_embedder, fake_reader, age_of=lambda _: days)
+        return {dict(zip(FEATURES, c.features, strict=True))["age"] for c in found}.pop()
+
+    assert age(None) == age(0) == 0.0
+    assert 0.0 < age(1) < age(7) < age(30) < age(365) == pytest.approx(1.0) < age(3 * 365)
+    assert age(-3) == 0.0  # published after the day asked: as new as it gets
+
+
 def test_the_reader_feature_is_the_readers_score_for_the_searched_text(
     fake_embedder: Embedder, fake_reader: Scorer
 ) -> None:

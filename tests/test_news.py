@@ -46,6 +46,15 @@ def test_as_of_refuses_what_is_not_a_date() -> None:
         dates.as_of("yesterday")
 
 
+def test_age_counts_days_across_months_and_years() -> None:
+    assert dates.age(20240702, 20240702) == 0
+    assert dates.age(20240301, 20240228) == 2  # a leap year
+    assert dates.age(20240105, 20231229) == 7
+    assert dates.age(20240101, 20240108) == -7
+    assert dates.age(20240101, dates.UNDATED) is None
+    assert dates.age(dates.UNDATED, 20240101) is None
+
+
 def test_label_and_current_questions() -> None:
     assert dates.label("2024-06-02") == "2 June 2024"
     assert dates.label(None) == "undated"
