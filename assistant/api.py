@@ -377,9 +377,7 @@ class Assistant:
         self._check(query, None)
         if k < 1:
             raise InputError(f"A timeline needs at least one event, not k={k} - raise k.")
-        hits = self.retriever.search(
-            query, max(k * 2, self.settings.top_k), cutoff, recent=False
-        )
+        hits = self.retriever.search(query, max(k * 2, self.settings.top_k), cutoff, recent=False)
         articles = _Articles(self.index)
         return timeline.events(query, hits, self._sentences, articles.get, k)
 

@@ -185,7 +185,8 @@ def freshness(asked: int, published: int) -> float:
     age = dates.age(asked, published)
     if age is None:
         return 1.0
-    return 1.0 - RECENCY_WEIGHT + RECENCY_WEIGHT * 0.5 ** (max(age, 0) / RECENCY_HALF_LIFE)
+    decay: float = 0.5 ** (max(age, 0) / RECENCY_HALF_LIFE)
+    return 1.0 - RECENCY_WEIGHT + RECENCY_WEIGHT * decay
 
 
 def _distinct(ranked: Sequence[Passage], k: int) -> list[str]:

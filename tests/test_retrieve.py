@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,13 @@ from assistant import Assistant
 from assistant.chunking import chunk
 from assistant.lexical import stem, terms, words
 from assistant.records import Article
-from assistant.retrieve import HybridRetriever, LexicalIndex, contextualise
+from assistant.retrieve import (
+    RECENCY_WEIGHT,
+    HybridRetriever,
+    LexicalIndex,
+    contextualise,
+    freshness,
+)
 
 BRIDGE = (
     "Council approves the river bridge\n"
@@ -126,3 +133,50 @@ def test_follow_up_uses_only_the_last_two_turns() -> None:
         {"role": "assistant", "content": ""},
     ]
     assert contextualise("Why did they?", history) == "latest question Why did they?"
+
+
+def test_newer_articles_rank_first_on_the_day_asked(
+    tmp_path: Path, fake_assistant: Assistant
+) -> None:
+    """Two reports that match a question alike: the newer one first, unless the day asked
+    is the older one's (``as_of``); without ``recent`` their order is the fused one."""
+    records = [
+        {"title": "Council approves the river bridge", "text": BRIDGE, "published": "2023-03-01"},
+        {
+            "title": "Council approves the harbour bridge",
+            "text": "Council approves the harbour bridge\n"
+            "After months of argument the council approved a bridge across the harbour.\n"
+            "Work begins in autumn, officials said.\n",
+            "published": "2024-06-01",
+        },
+    ]
+    path = tmp_path / "bridges.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    fake_assistant.ingest([path])
+    retriever = fake_assistant.retriever
+    assert retriever.newest() == 20240601
+
+    def first(as_of: int | None = None, recent: bool = True) -> str:
+        return retriever.search("council approves bridge", 2, as_of, recent)[0].title
+
+    assert first() == "Council approves the harbour bridge"
+    assert first(20230302) == "Council approves the river bridge"  # the newer one is later
+    fused = retriever.search("council approves bridge", 2, None, False)
+    weighted = retriever.search("council approves bridge", 2)
+    assert len(fused) == len(weighted) == 2
+    assert fused[0].score >= fused[1].score
+    by_title = {h.title: h.score for h in fused}
+    assert {h.title: h.score for h in weighted} == {
+        "Council approves the harbour bridge": by_title["Council approves the harbour bridge"],
+        "Council approves the river bridge": pytest.approx(
+            by_title["Council approves the river bridge"] * freshness(20240601, 20230301)
+        ),
+    }
+
+
+def test_freshness_halves_toward_its_floor() -> None:
+    assert freshness(20240601, 20240601) == 1.0
+    assert freshness(20240601, 20240701) == 1.0  # published after the day asked
+    assert freshness(20240615, 20240601) == pytest.approx(1 - RECENCY_WEIGHT / 2)
+    assert freshness(20240601, 20200601) == pytest.approx(1 - RECENCY_WEIGHT, abs=1e-6)
+    assert freshness(20240601, 0) == freshness(0, 20240601) == 1.0
