@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant import index as index_module
 from assistant.chunking import chunk
 from assistant.embedding import Embedder
 from assistant.errors import IndexMismatchError, IndexMissingError
@@ -298,6 +299,26 @@ def test_as_of_leaves_out_later_articles_and_keeps_undated(
     assert before == {make_article("bridge").id}
     assert after == {dated.id, make_article("bridge").id}
     assert index.days() == {dated.id: 20240502, make_article("bridge").id: 0}
+
+
+@pytest.mark.parametrize(("widen", "least"), [(5, 100), (1, 1)])
+def test_as_of_cuts_a_wider_search_or_lets_chroma_filter(
+    index: Index, fake_embedder: Embedder, monkeypatch: pytest.MonkeyPatch, widen: int, least: int
+) -> None:
+    """Wide enough, the nearest passages are searched unfiltered and cut at the day; too
+    narrow to find ``k`` that pass, Chroma filters. Both give Chroma's filtered ranking."""
+    later = replace(make_article("library"), published="2024-05-02")
+    earlier = replace(make_article("bridge"), published="2024-04-01")
+    for article in (later, earlier):
+        passages = chunk(article, PASSAGE_CHARS)
+        index.upsert(article, passages, fake_embedder.embed([p.text for p in passages]), ["x"])
+    monkeypatch.setattr(index_module, "WIDEN", widen)
+    monkeypatch.setattr(index_module, "MIN_WIDE", least)
+    vector = fake_embedder.embed(["library hours"])[0]
+    filtered = [h.passage.id for h, _ in index._nearest(vector, 2, {"day": {"$lte": 20240501}})]
+    found = index.query(vector, 2, as_of=20240501)
+    assert [h.passage.id for h in found] == filtered
+    assert {h.passage.article_id for h in found} == {earlier.id}
 
 
 def test_copies_and_containing_find_the_same_text_elsewhere(
