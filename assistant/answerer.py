@@ -20,7 +20,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from assistant import parts, wire
+from assistant import dates, parts, wire
 from assistant.embedding import Embedder, Vectors
 from assistant.entities import ENTITY_LABELS, phrases_of
 from assistant.lexical import stem, words
@@ -37,8 +37,6 @@ from assistant.records import Answer, Citation, Hit, Passage, Span
 
 PartsOf = Callable[[Sequence[Passage]], list[parts.Parts]]
 """Gives the parts of each passage (``parts``): stored with the index, or computed."""
-AgeOf = Callable[[str], int | None]
-"""An article's age in days on the day the question is asked (``None``: undated)."""
 
 FEATURES = (
     "dense",
@@ -281,7 +279,7 @@ def candidates(
     reader: Scorer | None = None,
     calibration: Calibration | None = None,
     parts_of: PartsOf | None = None,
-    age_of: AgeOf | None = None,
+    age_of: dates.AgeOf | None = None,
 ) -> list[Candidate]:
     """Every sentence of ``hits`` with its features (see ``FEATURES``).
 

@@ -439,9 +439,6 @@ class Assistant:
     def _extract(self, state: dict[str, Any]) -> _Drafted:
         """The extractive answer, and the scored sentences a language model would be given."""
         hits: list[Hit] = state["hits"]
-        days = self.retriever.days()
-        # The day asked: ``as_of``, or the newest article's (the index's "now").
-        asked = state.get("as_of") or self.retriever.newest()
         found = answering.candidates(
             state["question"],
             state["query"],
@@ -450,10 +447,11 @@ class Assistant:
             self.reader,
             self.calibration,
             self._parts,
-            lambda a: dates.age(asked, days.get(a, dates.UNDATED)),
+            self.retriever.ages(state.get("as_of")),
         )
         scored = list(zip(found, answering.score(found, self.calibration), strict=True))
         articles = _Articles(self.index)
+        days = self.retriever.days()
 
         def lead(
             ranked: list[tuple[answering.Candidate, float]], answers: list[bool]

@@ -8,12 +8,16 @@ the article is undated), so that Chroma can filter on it and undated articles al
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 
 from assistant.errors import InputError
 
 UNDATED = 0
 AsOf = date | datetime | str | None
+AgeOf = Callable[[str], int | None]
+"""An article's age in days on the day a question is asked, by article id (``None``:
+undated)."""
 
 _CURRENT = re.compile(
     r"\b(?:latest|newest|most recent(?:ly)?|now|nowadays|currently|current|so far|to date|"

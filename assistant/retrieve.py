@@ -15,6 +15,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
 from assistant import dates, wire
+from assistant.dates import AgeOf
 from assistant.embedding import Embedder
 from assistant.index import Index
 from assistant.lexical import terms
@@ -111,11 +112,12 @@ class HybridRetriever(BaseRetriever):
         self._refresh()
         return self._days
 
-    def newest(self) -> int:
-        """The newest article's publication day (``YYYYMMDD``; ``UNDATED`` when none is
-        dated): the index's "now" for a question asked without ``as_of``."""
+    def ages(self, as_of: int | None = None) -> AgeOf:
+        """Each article's age in days on the day asked: ``as_of`` (``YYYYMMDD``), or without
+        it the newest article's day (the index's "now"); ``None`` when either is undated."""
         self._refresh()
-        return self._newest
+        asked, days = as_of or self._newest, self._days
+        return lambda article_id: dates.age(asked, days.get(article_id, dates.UNDATED))
 
     def _words(self, query: str, as_of: int | None) -> list[tuple[Passage, float]]:
         """The BM25 ranking: from the index's lexical store, or in memory without one."""
@@ -138,8 +140,8 @@ class HybridRetriever(BaseRetriever):
 
         With ``recent``, newer articles rank higher: a question about the news is mostly
         about the latest, and a search for it also finds last year's story on the same
-        subject. Each fused score is weighted by ``freshness`` on the day asked (``as_of``,
-        or the newest article's day); undated articles keep theirs.
+        subject. Each fused score is weighted by the ``freshness`` of its article's age
+        (``ages``); undated articles keep theirs.
         """
         k = k or self.k
         vector = self.embedder.embed([query])[0]
@@ -154,9 +156,9 @@ class HybridRetriever(BaseRetriever):
                 fused[passage.id] = fused.get(passage.id, 0.0) + 1.0 / (RRF_K + rank + 1)
                 passages[passage.id] = passage
         if recent:
-            asked = as_of or self._newest
+            age_of = self.ages(as_of)
             for pid in fused:
-                fused[pid] *= freshness(asked, self._days.get(passages[pid].article_id, 0))
+                fused[pid] *= freshness(age_of(passages[pid].article_id))
         ranked = sorted(fused, key=lambda pid: (-fused[pid], pid))
         best = _distinct([passages[pid] for pid in ranked], k)
         missing = [pid for pid in best if pid not in similarity]
@@ -178,11 +180,9 @@ class HybridRetriever(BaseRetriever):
         return [to_document(hit) for hit in self.search(query)]
 
 
-def freshness(asked: int, published: int) -> float:
-    """The weight of an article published on day ``published`` for a question asked on day
-    ``asked`` (both ``YYYYMMDD``): 1 on the day, falling to ``1 - RECENCY_WEIGHT`` for old
-    news; 1 when either is undated."""
-    age = dates.age(asked, published)
+def freshness(age: int | None) -> float:
+    """The weight of an article ``age`` days old on the day asked: 1 on the day (or later),
+    falling to ``1 - RECENCY_WEIGHT`` for old news; 1 when undated (``None``)."""
     if age is None:
         return 1.0
     decay: float = 0.5 ** (max(age, 0) / RECENCY_HALF_LIFE)

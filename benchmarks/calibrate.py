@@ -90,17 +90,11 @@ def row(
     question: str,
     hits: Sequence[Hit],
     answers: Sequence[str],
-    asked: int = dates.UNDATED,
+    as_of: int | None = None,
 ) -> Row:
-    """The candidates of ``question`` asked on day ``asked`` (``YYYYMMDD``), labelled."""
-    days = bot.retriever.days()
+    """The candidates of ``question`` asked on day ``as_of`` (``YYYYMMDD``), labelled."""
     found = answering.candidates(
-        question,
-        question,
-        hits,
-        bot.embedder,
-        bot.reader,
-        age_of=lambda a: dates.age(asked, days.get(a, dates.UNDATED)),
+        question, question, hits, bot.embedder, bot.reader, age_of=bot.retriever.ages(as_of)
     )
     gold = [norm(a) for a in answers if norm(a)]
     labels = [int(any(f" {g} " in f" {norm(c.text)} " for g in gold)) for c in found]
@@ -137,11 +131,11 @@ def news_rows(index_dir: Path | None) -> list[Row]:
     k = bot.settings.top_k
     rows = []
     for q in tqdm(split.answerable, desc="news, answerable"):
-        asked = dates.as_of(q.date) or dates.UNDATED
+        asked = dates.as_of(q.date)
         hits = bot.retriever.search(q.question, k, asked)
         rows.append(row(bot, "news", ANSWERABLE, q.question, hits, (q.answer,), asked))
     for q in tqdm(split.unanswerable, desc="news, unanswerable"):
-        asked = dates.as_of(q.date) or dates.UNDATED
+        asked = dates.as_of(q.date)
         hits = bot.retriever.search(q.question, k, asked)
         rows.append(row(bot, "news", "unanswerable", q.question, hits, (), asked))
     return rows

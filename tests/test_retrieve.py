@@ -154,7 +154,12 @@ def test_newer_articles_rank_first_on_the_day_asked(
     path.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
     fake_assistant.ingest([path])
     retriever = fake_assistant.retriever
-    assert retriever.newest() == 20240601
+    river, harbour = (
+        retriever.search(f"{w} bridge", 1, None, False)[0] for w in ("river", "harbour")
+    )
+    ages = retriever.ages()  # without as_of, the newest article's day is "now"
+    assert (ages(harbour.passage.article_id), ages(river.passage.article_id)) == (0, 458)
+    assert retriever.ages(20240611)(harbour.passage.article_id) == 10
 
     def first(as_of: int | None = None, recent: bool = True) -> str:
         return retriever.search("council approves bridge", 2, as_of, recent)[0].title
@@ -169,14 +174,14 @@ def test_newer_articles_rank_first_on_the_day_asked(
     assert {h.title: h.score for h in weighted} == {
         "Council approves the harbour bridge": by_title["Council approves the harbour bridge"],
         "Council approves the river bridge": pytest.approx(
-            by_title["Council approves the river bridge"] * freshness(20240601, 20230301)
+            by_title["Council approves the river bridge"] * freshness(458)
         ),
     }
 
 
 def test_freshness_halves_toward_its_floor() -> None:
-    assert freshness(20240601, 20240601) == 1.0
-    assert freshness(20240601, 20240701) == 1.0  # published after the day asked
-    assert freshness(20240615, 20240601) == pytest.approx(1 - RECENCY_WEIGHT / 2)
-    assert freshness(20240601, 20200601) == pytest.approx(1 - RECENCY_WEIGHT, abs=1e-6)
-    assert freshness(20240601, 0) == freshness(0, 20240601) == 1.0
+    assert freshness(0) == 1.0
+    assert freshness(-30) == 1.0  # published after the day asked
+    assert freshness(14) == pytest.approx(1 - RECENCY_WEIGHT / 2)
+    assert freshness(4 * 365) == pytest.approx(1 - RECENCY_WEIGHT, abs=1e-6)
+    assert freshness(None) == 1.0  # undated
