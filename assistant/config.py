@@ -38,7 +38,13 @@ class Settings(BaseSettings):
     candidates: int = Field(default=20, ge=1, le=200)
     max_question_chars: int = Field(default=2000, ge=10)
     max_upload_bytes: int = Field(default=5_000_000, ge=1)
-    embed_batch_size: int = Field(default=64, ge=1)
+    embed_batch_size: int | None = Field(
+        default=None,
+        ge=1,
+        description="Texts per model call; None = 8 on the CPU, 64 on a GPU. On the CPU small "
+        "batches pad less and hold less memory: 8 encodes faster than 64 and holds a quarter of "
+        'the memory (README, "Embedding backends").',
+    )
     embedding_backend: Backend = Field(
         default="onnx",
         description="How the model runs: onnx (default), onnx-int8 (about 1.6 times as fast to "

