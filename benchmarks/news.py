@@ -82,7 +82,11 @@ def open_index(
             corpus = news_data.write_corpus(split.article_ids, Path(tmp))
             started = time.perf_counter()
             with tqdm(total=1, desc="ingest", unit="file") as bar:
-                bot.ingest([corpus], progress=lambda done, total: bar.update(done - bar.n))
+
+                def progress(done: int, total: int) -> None:
+                    bar.update(done - bar.n)
+
+                bot.ingest([corpus], progress=progress)
             stats = bot.stats()
             took = time.perf_counter() - started
             print(f"ingested {stats.articles} articles, {stats.passages} passages in {took:.0f} s")

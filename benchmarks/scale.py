@@ -7,8 +7,8 @@ so the sizes nest) the articles go into a fresh index (a temporary folder, or
 
 - ingest: ``Assistant.ingest`` of the size's articles (parse, chunk, embed, Chroma and
   lexical writes) in passages per second, beside the same ``embedder.embed`` alone on the
-  very passage texts stored (in calls of 4,096 texts), and the ratio; "reused" for a reused
-  index;
+  very passage texts stored (in calls of 4,096 texts), and the ratio (``--no-embed-alone``
+  skips it); "reused" for a reused index;
 - asking: the first ``ask`` of a fresh process (models load), then warm ``ask`` p50 / p95
   over the accuracy questions (after three warm-up questions) beside the floor, one query
   embedding plus one Chroma query of ``candidates`` passages (``measure.floor``, as in
@@ -185,11 +185,8 @@ def ingest_phase(job: dict[str, Any]) -> Ingested:
     seconds = time.perf_counter() - started
     peak = rss_peak()
     stats = bot.stats()
-    say(
-        f"ingest: {stats.passages:,} passages in {seconds:.0f} s ({report.skipped} files "
-        "skipped); embedding the same passages alone ..."
-    )
-    texts = [p.text for p in bot.index.passages()]
+    say(f"ingest: {stats.passages:,} passages in {seconds:.0f} s ({report.skipped} files skipped)")
+    texts = [p.text for p in bot.index.passages()] if job.get("embed_alone", True) else []
     raw = 0.0
     for lo in range(0, len(texts), RAW_CALL):
         raw += timed(partial(bot.embedder.embed, texts[lo : lo + RAW_CALL]))
@@ -282,15 +279,23 @@ def cli_asks(index: Path, question: str, runs: int) -> list[float]:
 
 
 def measure(
-    size: news_sizes.Size, plan: Plan, index: Path, reused: bool, work: Path, cli_runs: int
+    size: news_sizes.Size,
+    plan: Plan,
+    index: Path,
+    reused: bool,
+    work: Path,
+    cli_runs: int,
+    embed_alone: bool = True,
 ) -> Result:
-    """Ingest (unless reused), ask and run the CLI on one size's index."""
+    """Ingest (unless reused), ask and run the CLI on one size's index; ``embed_alone``:
+    time the embedder alone on the stored passages too."""
     result = Result(size.label, str(index), reused)
     if not reused:
         corpus = work / "corpus"
         news_sizes.write(size.article_ids, plan.rows, corpus, PER_FILE)
         say(f"size {size.label}: ingesting {len(size.article_ids):,} articles into {index}")
-        got = run_phase("ingest", {"index": str(index), "corpus": str(corpus)}, work)
+        job = {"index": str(index), "corpus": str(corpus), "embed_alone": embed_alone}
+        got = run_phase("ingest", job, work)
         result.ingested = Ingested(**got)
         shutil.rmtree(corpus)
     say(f"size {size.label}: asking in a fresh process")
@@ -325,8 +330,11 @@ def rows_of(r: Result) -> dict[str, str]:
     else:
         ingest, raw = i.passages / i.seconds, i.passages / max(i.raw_seconds, 1e-9)
         cells["ingest, passages/s"] = f"{ingest:,.1f} ({i.seconds:,.0f} s)"
-        cells["embed alone, passages/s"] = f"{raw:,.1f} ({i.raw_seconds:,.0f} s)"
-        cells["ingest / embed"] = f"{ingest / raw:.2f}"
+        measured = i.raw_seconds > 0
+        cells["embed alone, passages/s"] = (
+            f"{raw:,.1f} ({i.raw_seconds:,.0f} s)" if measured else "not measured"
+        )
+        cells["ingest / embed"] = f"{ingest / raw:.2f}" if measured else "-"
         cells["peak RSS, ingest"] = f"{i.peak_rss / 1e6:,.0f} MB"
     if a is not None:
         asks = [o.seconds for o in a.outcomes]
@@ -423,6 +431,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="reuse the index in DIR for SIZE instead of ingesting (repeatable)",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--no-embed-alone",
+        dest="embed_alone",
+        action="store_false",
+        help="skip timing the embedder alone on the ingested passages (it doubles a size's "
+        "ingest time)",
+    )
     parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     parser.add_argument("--job", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -485,7 +500,9 @@ def run(
             index = dirs[s.label] or Path(tmp) / f"scale-{s.label}"
             try:
                 reuse = s.label in reused
-                results.append(measure(s, chosen, index, reuse, Path(tmp), args.cli_runs))
+                results.append(
+                    measure(s, chosen, index, reuse, Path(tmp), args.cli_runs, args.embed_alone)
+                )
             except RuntimeError as exc:
                 print(f"size {s.label}: {exc}", file=sys.stderr)
                 break
