@@ -20,12 +20,16 @@ def _segmenter() -> pysbd.Segmenter:
 def split_sentences(text: str) -> list[Span]:
     """The sentences of ``text`` as spans, trimmed of surrounding white space.
 
-    Paragraphs (lines) are segmented separately, so no sentence crosses a line break.
+    Paragraphs (lines) are segmented separately, so no sentence crosses a line break. The
+    sentences are pysbd's; their offsets are found here, in order, rather than by pysbd's
+    ``segment``, which finds each sentence by compiling it into a regular expression (half of
+    its time, and a quarter of all of ingest's before this).
     """
     spans: list[Span] = []
+    segmenter = _segmenter()
     for paragraph in _PARAGRAPH.finditer(text):
         cursor = paragraph.start()
-        for piece in _segmenter().segment(paragraph.group()):
+        for piece in segmenter.processor(paragraph.group()).process():
             stripped = piece.strip()
             if not stripped:
                 continue

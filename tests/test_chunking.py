@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import pairwise
 from pathlib import Path
 
+import pysbd
 import pytest
 
 from assistant.chunking import chunk, split_sentences
@@ -50,6 +51,19 @@ def test_sentences_are_trimmed_spans_that_cover_every_word() -> None:
     assert all(t == t.strip() and t for t in texts)
     covered = {i for s in spans for i in range(s.start, s.end)}
     assert all(i in covered for i, c in enumerate(TRICKY) if not c.isspace())
+
+
+def test_sentences_are_the_ones_pysbd_segments(bundled: Article) -> None:
+    segmenter = pysbd.Segmenter(language="en", clean=False)
+    for text in (TRICKY, bundled.text):
+        ours = [text[s.start : s.end] for s in split_sentences(text)]
+        theirs = [
+            piece.strip()
+            for line in text.splitlines()
+            for piece in segmenter.segment(line)
+            if piece.strip()
+        ]
+        assert ours == theirs
 
 
 def test_no_sentence_crosses_a_line_break() -> None:
