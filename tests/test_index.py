@@ -173,6 +173,28 @@ def test_revision_changes_with_the_contents(index: Index, fake_embedder: Embedde
     assert index.revision() == empty
 
 
+def test_revision_is_read_again_only_after_a_write(
+    index: Index, index_dir: Path, fake_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add(index, fake_embedder, "library")  # the first write stamps the index
+    first = index.revision()
+    reads: list[object] = []
+    real = index_module._get_all
+
+    def counted(collection: object, include: list[str]) -> dict[str, list[object]]:
+        reads.append(collection)
+        return real(collection, include)
+
+    monkeypatch.setattr(index_module, "_get_all", counted)
+    assert index.revision() == first
+    assert reads == []  # nothing was written: the stamp says so
+    other = Index(index_dir, manifest_for(fake_embedder))  # another process's view
+    add(other, fake_embedder, "bridge")
+    assert index.revision() != first
+    assert len(reads) == 1
+    assert index.revision() == other.revision()
+
+
 def test_set_sources_replaces_the_list(index: Index, fake_embedder: Embedder) -> None:
     article, _ = add(index, fake_embedder, "bridge")
     index.set_sources(article, ["z.txt", "bridge.txt", "z.txt"])
