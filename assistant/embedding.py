@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -74,10 +75,10 @@ def make_embedder(
 def device(embedder: Embedder) -> str:
     """Where ``embedder`` computes: "GPU" or "CPU" (loading the model to find out)."""
     inner = embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
-    return inner.device if isinstance(inner, SentenceTransformerEmbedder | OnnxEmbedder) else "CPU"
+    return inner.device if isinstance(inner, _Packaged) else "CPU"
 
 
-class _Packaged:
+class _Packaged(ABC):
     """What both backends read from the packaged model's folder."""
 
     def __init__(
@@ -90,9 +91,9 @@ class _Packaged:
         self._lock = Lock()
 
     @property
+    @abstractmethod
     def device(self) -> str:
         """Where the model computes: "GPU" or "CPU" (loading it to find out)."""
-        raise NotImplementedError
 
     @property
     def batch_size(self) -> int:
