@@ -342,7 +342,9 @@ def main() -> None:
     torch.manual_seed(SEED)
     rng = random.Random(SEED)
     if args.groups and args.groups.exists():
-        groups, synthetic = pickle.loads(args.groups.read_bytes())
+        kept = pickle.loads(args.groups.read_bytes())
+        # A file kept before cross-report questions holds the real groups alone.
+        groups, synthetic = (kept, []) if isinstance(kept, list) else kept
     else:
         sentences = odd_sentences()
         groups = news_groups(sentences, rng)
