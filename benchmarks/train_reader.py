@@ -154,13 +154,11 @@ def news_groups(sentences: dict[str, list[str]], rng: random.Random) -> list[Gro
     return groups
 
 
-def synthetic_groups(
-    sentences: dict[str, list[str]], rng: random.Random, limit: int | None
-) -> list[Group]:
+def synthetic_groups(sentences: dict[str, list[str]], rng: random.Random) -> list[Group]:
     """Cross-report questions (``reader_synthetic``) from the articles that only training
     weeks' questions found: none of a held-out or an even week."""
-    _, held = odd_weeks()
-    train = set(odd_weeks()[0]) - set(held)
+    odd, held = odd_weeks()
+    train = set(odd) - set(held)
     others = {a for q in news_data.questions() if q.week not in train for a in q.search_result_ids}
     mine = {a: s for a, s in sentences.items() if a not in others}
     found = reader_synthetic.alike(reader_synthetic.pairs(mine, rng), mine)
@@ -171,13 +169,13 @@ def synthetic_groups(
         if text is None or len(text) > 220 or pair.asked in used:
             continue
         own = mine[pair.answer[0]]
-        key = f" {norm(pair.phrase.text)} "
-        negatives = [s for s in own if key not in f" {norm(s)} "]
+        negatives = [s for s in own if not holds(s, [norm(pair.phrase.text)])]
         if len(negatives) < 8:
             continue
         used.add(pair.asked)
         top = best_matches(text, negatives, reader_synthetic.TOP_NEGATIVES)
-        rest = [i for i in range(len(negatives)) if i not in set(top)]
+        nearest = set(top)
+        rest = [i for i in range(len(negatives)) if i not in nearest]
         chosen = top + rng.sample(rest, min(reader_synthetic.RANDOM_NEGATIVES, len(rest)))
         groups.append(
             Group(
@@ -188,7 +186,7 @@ def synthetic_groups(
                 (1,) + (0,) * len(chosen),
             )
         )
-    return groups[:limit]
+    return groups
 
 
 def squad_groups() -> list[Group]:
@@ -327,7 +325,10 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--write", action="store_true", help="write assistant/reader/")
     parser.add_argument(
-        "--groups", type=Path, default=None, help="keep the news training groups in this file"
+        "--groups",
+        type=Path,
+        default=None,
+        help="keep the training groups in this file (built only when it is missing)",
     )
     parser.add_argument(
         "--synthetic",
@@ -348,7 +349,7 @@ def main() -> None:
     else:
         sentences = odd_sentences()
         groups = news_groups(sentences, rng)
-        synthetic = synthetic_groups(sentences, rng, args.synthetic) if args.synthetic else []
+        synthetic = synthetic_groups(sentences, rng) if args.synthetic else []
         if args.groups:
             args.groups.write_bytes(pickle.dumps((groups, synthetic)))
     _, held_weeks = odd_weeks()
