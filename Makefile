@@ -70,6 +70,7 @@ bench: install browser
 	$(BIN)/python benchmarks/squad.py
 	$(BIN)/python benchmarks/news.py --split odd
 	$(BIN)/python benchmarks/news.py --split even
+	$(BIN)/python benchmarks/news_loss.py --split even
 	$(BIN)/python benchmarks/app_latency.py
 	$(BIN)/python benchmarks/concurrency.py
 	$(BIN)/python benchmarks/support_floor.py
