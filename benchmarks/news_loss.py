@@ -24,6 +24,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -36,8 +37,42 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import news
 import news_data
 
+from assistant import Assistant, dates
 from assistant import answerer as answering
-from assistant import dates
+
+
+@dataclass(frozen=True)
+class Route:
+    """How far one answerable question got: the rank of the first passage that holds the
+    answer (None: none of those searched), and whether each later step kept it."""
+
+    first: int | None
+    candidate: bool
+    chosen: bool
+    answered: bool
+
+
+def follow(bot: Assistant, q: news_data.Question, searched: int) -> Route:
+    """``q`` through retrieval (``searched`` passages), then, as ``Assistant.ask`` takes it
+    as of its quiz date, the candidates of the top ``top_k``, the choice and the gates."""
+    asked = dates.as_of(q.date)
+    hits = bot.retriever.search(q.question, searched, asked)
+    first = next((n for n, h in enumerate(hits) if news.holds(h.passage.text, q.answer)), None)
+    found = answering.candidates(
+        q.question,
+        q.question,
+        bot.retriever.search(q.question, bot.settings.top_k, asked),
+        bot.embedder,
+        bot.reader,
+        bot.calibration,
+        age_of=bot.retriever.ages(asked),
+    )
+    candidate = any(news.holds(c.text, q.answer) for c in found)
+    scores = answering.score(found, bot.calibration)
+    best = max(range(len(found)), key=scores.__getitem__, default=None)
+    chosen = candidate and best is not None and news.holds(found[best].text, q.answer)
+    answered = chosen and bot.calibration.answerable([c.features for c in found])[1]
+    return Route(first, candidate, chosen, answered)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,39 +87,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     split = news_data.split(args.split)
     bot = news.open_index(split, args.index or news.ROOT / "build" / f"news-{args.split}")
     top_k = bot.settings.top_k
-    found_at = {k: 0 for k in ks}
-    candidates = chosen = answered = 0
-    for q in tqdm(split.answerable, desc="questions"):
-        asked = dates.as_of(q.date)
-        hits = bot.retriever.search(q.question, max([*ks, top_k]), asked)
-        first = next((n for n, h in enumerate(hits) if news.holds(h.passage.text, q.answer)), None)
-        for k in ks:
-            found_at[k] += first is not None and first < k
-        found = answering.candidates(
-            q.question,
-            q.question,
-            hits[:top_k],
-            bot.embedder,
-            bot.reader,
-            bot.calibration,
-            age_of=bot.retriever.ages(asked),
-        )
-        if not any(news.holds(c.text, q.answer) for c in found):
-            continue
-        candidates += 1
-        scores = answering.score(found, bot.calibration)
-        best = max(range(len(found)), key=scores.__getitem__)
-        if not news.holds(found[best].text, q.answer):
-            continue
-        chosen += 1
-        answered += bot.calibration.answerable([c.features for c in found])[1]
-    total = len(split.answerable)
+    paths = [follow(bot, q, max([*ks, top_k])) for q in tqdm(split.answerable, desc="questions")]
+    total = len(paths)
     print(f"RealTime QA 2023, {args.split} weeks: {total} answerable questions")
-    rows = [(f"retrieval: the top {k} passages hold the answer", found_at[k]) for k in ks]
+    rows = [
+        (
+            f"retrieval: the top {k} passages hold the answer",
+            sum(p.first is not None and p.first < k for p in paths),
+        )
+        for k in ks
+    ]
     rows += [
-        (f"candidates: a sentence of the top {top_k} passages holds it", candidates),
-        ("choice: the best-scored sentence holds it", chosen),
-        ("gates: and the answerer answers", answered),
+        (
+            f"candidates: a sentence of the top {top_k} passages holds it",
+            sum(p.candidate for p in paths),
+        ),
+        ("choice: the best-scored sentence holds it", sum(p.chosen for p in paths)),
+        ("gates: and the answerer answers", sum(p.answered for p in paths)),
     ]
     for name, count in rows:
         print(f"{name:<62}{count / total:>8.1%}")
