@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     split = news_data.split(args.split)
     bot = news.open_index(split, args.index or news.ROOT / "build" / f"news-{args.split}")
     top_k = bot.settings.top_k
-    paths = [follow(bot, q, max([*ks, top_k])) for q in tqdm(split.answerable, desc="questions")]
+    paths = [follow(bot, q, max(ks)) for q in tqdm(split.answerable, desc="questions")]
     total = len(paths)
     print(f"RealTime QA 2023, {args.split} weeks: {total} answerable questions")
     rows = [
