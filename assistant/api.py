@@ -40,7 +40,7 @@ from assistant.records import (
     IngestReport,
     Passage,
 )
-from assistant.retrieve import HybridRetriever, contextualise
+from assistant.retrieve import HybridRetriever, contextualise, reading
 
 History = Sequence[Mapping[str, str]]
 Progress = Callable[[int, int], None]
@@ -441,7 +441,7 @@ class Assistant:
         hits: list[Hit] = state["hits"]
         found = answering.candidates(
             state["question"],
-            state["query"],
+            reading(state["question"], state["history"]),
             hits,
             self._sentences,
             self.reader,

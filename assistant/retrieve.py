@@ -238,3 +238,12 @@ def contextualise(question: str, history: Sequence[Mapping[str, str]] | None) ->
         return question
     previous = [_MARKER.sub("", turn["content"]) for turn in history[-2:] if turn.get("content")]
     return " ".join([*previous, question])
+
+
+def reading(question: str, history: Sequence[Mapping[str, str]] | None) -> str:
+    """The text the answerer weighs a follow-up's sentences against: the question after the
+    user's previous question, without the assistant's reply. The reply's words still steer the
+    search (``contextualise``), but a sentence it quoted would match them and be answered
+    again, where a follow-up asks for something new."""
+    asked = [turn for turn in history or [] if turn.get("role") == "user"]
+    return contextualise(question, asked[-1:])

@@ -18,6 +18,7 @@ from assistant.retrieve import (
     LexicalIndex,
     contextualise,
     freshness,
+    reading,
 )
 
 BRIDGE = (
@@ -133,6 +134,19 @@ def test_follow_up_uses_only_the_last_two_turns() -> None:
         {"role": "assistant", "content": ""},
     ]
     assert contextualise("Why did they?", history) == "latest question Why did they?"
+
+
+def test_follow_up_is_weighed_against_the_question_not_the_reply() -> None:
+    history = [
+        {"role": "user", "content": "Who is Ukraine's chief negotiator?"},
+        {"role": "assistant", "content": "Rustem Umerov is. [1]"},
+    ]
+    question = "When did he suggest meeting?"
+    assert reading(question, history) == f"Who is Ukraine's chief negotiator? {question}"
+    assert reading("Where were the talks held in June?", history) == (
+        "Where were the talks held in June?"
+    )
+    assert reading(question, None) == question
 
 
 def test_newer_articles_rank_first_on_the_day_asked(
