@@ -130,7 +130,7 @@ STORED_TURNS = TypeAdapter(list[Turn])  # a stored conversation's dicts back int
 @st.cache_resource(show_spinner="Loading the model and the index…")
 def load_assistant(index_dir: str) -> Assistant:
     """The process-wide assistant for ``index_dir``, warmed up so the first answer is quick."""
-    bot = Assistant(index_dir=index_dir)
+    bot = Assistant(index_dir=index_dir, preload=True)
     # Load the embedding model and retrieval state now, not on the first question. An empty
     # index cannot answer yet; the page says what to do then.
     with contextlib.suppress(AssistantError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
@@ -63,8 +64,8 @@ def friendly(command: F) -> F:
     return run  # type: ignore[return-value]
 
 
-def open_assistant(index: Path | None, create: bool = False) -> Assistant:
-    return Assistant(settings=load_settings(index_dir=index), create=create)
+def open_assistant(index: Path | None, create: bool = False, preload: bool = False) -> Assistant:
+    return Assistant(settings=load_settings(index_dir=index), create=create, preload=preload)
 
 
 @app.command()
@@ -105,7 +106,7 @@ def ask(
     as_of: AsOfOption = None,
 ) -> None:
     """Answer a question from the indexed articles, with citations."""
-    bot = open_assistant(index)
+    bot = open_assistant(index, preload=True)
     if as_json:
         whole = bot.ask(question, as_of=as_of)
         typer.echo(json.dumps(whole.to_dict(), ensure_ascii=False, indent=2))
@@ -261,6 +262,9 @@ def eval_command(
 
 def main() -> None:
     """The ``assistant`` console script."""
+    # The imports made about a million objects that live as long as the process: leave them out
+    # of garbage collection, which would otherwise rescan them (0.1 to 0.2 s of a cold ask).
+    gc.freeze()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logging.getLogger("assistant").addHandler(handler)

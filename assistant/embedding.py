@@ -116,6 +116,13 @@ class _Packaged(ABC):
         config = json.loads((self._path / "sentence_bert_config.json").read_text())
         return int(config["max_seq_length"])
 
+    def load(self) -> None:
+        """Load the model now rather than on the first call (exporting it if needed)."""
+        self._load()
+
+    @abstractmethod
+    def _load(self) -> Any: ...
+
 
 class OnnxEmbedder(_Packaged):
     """all-MiniLM-L6-v2 through ONNX Runtime: tokenise, run, mean-pool, normalise.

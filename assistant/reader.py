@@ -49,6 +49,10 @@ class Reader:
         """The packaged model with a fresh head: the starting point of training."""
         return cls(trained=False)
 
+    def load(self) -> None:
+        """Load the network now rather than on the first call."""
+        self._load()
+
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
@@ -126,6 +130,10 @@ class OnnxReader:
         self._session: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
+
+    def load(self) -> None:
+        """Load the network now rather than on the first call (exporting it if needed)."""
+        self._load()
 
     def _load(self) -> Any:
         with self._lock:

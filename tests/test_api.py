@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,29 @@ def test_unconvinced_calibration_abstains_with_related_passages(
     assert reply.related and all(h.title for h in reply.related)
 
 
+def test_preload_loads_the_models_while_the_index_opens(
+    tmp_path: Path, make_embedder: type[Any], fake_reader: Any
+) -> None:
+    class Loading(make_embedder):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.loaded = threading.Event()
+
+        def load(self) -> None:
+            self.loaded.set()
+
+    class Failing(type(fake_reader)):  # type: ignore[misc]
+        def load(self) -> None:
+            raise RuntimeError("no network here")
+
+    embedder = Loading()
+    bot = Assistant(tmp_path / "index", embedder=embedder, reader=Failing(), preload=True)
+    assert embedder.loaded.wait(10)
+    (tmp_path / "story.txt").write_text(STORY, encoding="utf-8")
+    bot.ingest([tmp_path / "story.txt"])
+    assert not bot.ask("When will construction start?").abstained
+
+
 def test_articles_lists_titles_and_article_raises_for_unknown_ids(filled: Assistant) -> None:
     (only,) = filled.articles()
     assert only.title == "Council approves the river bridge"
@@ -188,6 +212,15 @@ def test_follow_up_is_answered_in_the_light_of_the_history(bundled_assistant: As
     assert not reply.abstained, reply
     assert "sanctions" in reply.text or "Medinsky" in reply.text
     check_citations(bundled_assistant, reply)
+
+
+@pytest.mark.slow
+def test_preloaded_assistant_answers_as_the_lazy_one(
+    bundled_index: Path, bundled_assistant: Assistant
+) -> None:
+    question = "What did Russia propose on ceasefire length?"
+    preloaded = Assistant(index_dir=bundled_index, create=False, preload=True)
+    assert preloaded.ask(question).to_dict() == bundled_assistant.ask(question).to_dict()
 
 
 @pytest.mark.slow
