@@ -23,6 +23,7 @@ ENTITY_LABELS: dict[str, frozenset[str]] = {
     "date": frozenset({"DATE", "TIME"}),
     "person": frozenset({"PERSON"}),
     "agent": frozenset({"PERSON", "ORG"}),
+    "polity": frozenset({"GPE"}),
     "place": frozenset({"GPE", "LOC", "FAC"}),
     "organisation": frozenset({"ORG"}),
 }
@@ -62,7 +63,7 @@ def phrases_of(texts: Sequence[str], kind: str) -> list[list[Span]]:
     labels = ENTITY_LABELS[kind]
     result = []
     for text, found in zip(texts, _entities(texts), strict=True):
-        spans = {(a, b) for a, b, label in found if label in labels}
+        spans = {_unpossessed(text, a, b) for a, b, label in found if label in labels}
         if kind in PATTERN_KINDS:
             spans |= {m.span() for m in ANSWER_PATTERNS[kind].finditer(text)}
         if kind == "duration":
@@ -72,6 +73,15 @@ def phrases_of(texts: Sequence[str], kind: str) -> list[list[Span]]:
         ]
         result.append(sorted(kept))
     return result
+
+
+_POSSESSIVE = ("'s", "’s")
+
+
+def _unpossessed(text: str, start: int, end: int) -> Span:
+    """The span without a possessive ending ("Virginia's" -> "Virginia"), which the tagger
+    sometimes takes into a name."""
+    return (start, end - 2) if text[start:end].endswith(_POSSESSIVE) else (start, end)
 
 
 def phrases(text: str, kind: str) -> list[Span]:

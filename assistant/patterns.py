@@ -18,16 +18,27 @@ ANSWER_PATTERNS: dict[str, re.Pattern[str]] = {
         r"\b(?:because|due to|in order to|so that|as a result|since|to (?:\w+ ){0,2}\w+)\b", re.I
     ),
 }
-_WHICH = r"\b(?:what|which)\s+(?:(?!of\b)[\w.’'-]+\s+){0,2}?"
+_WHICH = (
+    r"\b(?:what|which)\s+"
+    r"(?:(?!(?:of|is|are|was|were|will|would|can|could|did|does|do|has|have|had)\b)"
+    r"[\w.’'-]+\s+){0,2}?"
+)
+""""which" and up to two words before the noun ("which top-rated host"), not a verb ("which
+city will host")."""
 _PERSON_NOUN = (
     r"(?:person|man|woman|player|actor|actress|singer|rapper|president|leader|official|"
     r"senator|minister|ceo|founder|author|artist|judge|candidate|governor|lawmaker|star|"
-    r"coach|pope|king|queen|prince|princess|director|chief|negotiator|spokes(?:man|woman))s?"
+    r"coach|pope|king|queen|prince|princess|director|chief|negotiator|spokes(?:man|woman)|"
+    r"host|anchor|presenter|journalist|reporter|writer|musician|comedian|celebrity|athlete|"
+    r"veteran|politician|activist|executive|billionaire|entrepreneur|businessman|"
+    r"businesswoman|lawyer|prosecutor|scientist|chef|quarterback|pitcher|manager)s?"
 )
-_PLACE_NOUN = (
-    r"(?:country|countries|city|cities|state|states|place|region|nation|town|island|"
-    r"continent|capital|county|province|venue|location)"
+_POLITY_NOUN = (
+    r"(?:country|countries|city|cities|state|states|nation|nations|town|towns|capital|"
+    r"capitals|county|counties|province|provinces)"
 )
+"""Places that are governed units: a named city or country, not a stadium or a river."""
+_PLACE_NOUN = r"(?:place|region|island|continent|venue|location|site)s?"
 _ORG_NOUN = (
     r"(?:company|companies|team|organi[sz]ation|group|party|agency|network|brand|firm|bank|"
     r"airline|retailer|chain|university|school|band|league|club|outlet|newspaper|automaker|"
@@ -45,16 +56,23 @@ QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "number",
         re.compile(
             r"\bhow (?:many|much|old|far|big|large|high|tall)\b|\bby how much\b|"
-            r"\bwhat (?:number|percentage|percent|share|amount|age|price|cost|sum)\b",
+            r"\b(?:what|which) (?:number|percentage|percent|share|amount|age|price|cost|sum)\b",
             re.I,
         ),
     ),
     (
         "date",
-        re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|day|month|time)\b", re.I),
+        # "when" asks at the start, after a comma or at the end ("..., and when?"); elsewhere
+        # it joins clauses ("... this week when it announced ...").
+        re.compile(
+            r"^(?:(?:and|so|but|then)\s+)?when\b|,\s*(?:and\s+)?when\b|\bwhen\s*\?|"
+            r"\b(?:what|which) (?:year|date|day|month|time)\b",
+            re.I,
+        ),
     ),
     ("person", re.compile(rf"{_WHICH}{_PERSON_NOUN}\b", re.I)),
     ("agent", re.compile(r"\bwho(?:m|se)?\b", re.I)),
+    ("polity", re.compile(rf"{_WHICH}{_POLITY_NOUN}\b", re.I)),
     ("place", re.compile(rf"\bwhere\b|{_WHICH}{_PLACE_NOUN}\b", re.I)),
     ("organisation", re.compile(rf"{_WHICH}{_ORG_NOUN}\b", re.I)),
     ("reason", re.compile(r"\bwhy\b", re.I)),
@@ -90,14 +108,19 @@ def has_answer_type(sentence: str, kind: str, question: str) -> bool:
 
 
 _NOT_WORD = re.compile(r"[^\w]+")
+_INITIAL_DOT = re.compile(r"(?<=\b\w)\.(?=\w\b)")
+"""The dots of initials ("U.S."), which "US" leaves out."""
+_ARTICLE = re.compile(r"^(?:the|a|an) ")
 
 
 def fold(text: str) -> str:
-    """``text`` lower-cased with punctuation as single spaces, for comparing phrases."""
-    return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())
+    """``text`` lower-cased with punctuation as single spaces (initials closed up: "U.S." and
+    "US" fold alike), for comparing phrases."""
+    return " ".join(_NOT_WORD.sub(" ", _INITIAL_DOT.sub("", text).casefold()).split())
 
 
 def names(phrase: str, question: str) -> bool:
-    """Whether ``question`` already names ``phrase`` (whole words, case and punctuation folded)."""
-    folded = fold(phrase)
+    """Whether ``question`` already names ``phrase`` (whole words, case and punctuation folded,
+    a leading article left out)."""
+    folded = _ARTICLE.sub("", fold(phrase))
     return not folded or f" {folded} " in f" {fold(question)} "

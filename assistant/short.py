@@ -9,12 +9,15 @@ from collections.abc import Callable, Sequence
 from assistant.answerer import keywords
 from assistant.entities import ENTITY_LABELS, phrases
 from assistant.lexical import stem
-from assistant.patterns import names, question_type
+from assistant.patterns import answer_kind_phrase, names, question_type
 from assistant.records import Citation, Short
 
 _WORD = re.compile(r"[\w’'-]+")
 
 
+_ASKING = frozenset(
+    stem(w) for w in ("what", "which", "when", "where", "who", "how", "many", "much")
+)
 _PREPOSITION = re.compile(r"\b(?:in|at|on|near|from|since|until|by|during)\s+(?:the\s+)?$", re.I)
 """A place or a date is usually introduced by a preposition ("met in Istanbul on June 2")."""
 
@@ -22,9 +25,15 @@ _PREPOSITION = re.compile(r"\b(?:in|at|on|near|from|since|until|by|during)\s+(?:
 def _closest(
     sentence: str, spans: Sequence[tuple[int, int]], question: str, kind: str
 ) -> tuple[int, int]:
-    """The span most likely to answer: for a place or date one a preposition introduces,
-    then the one nearest to the words the sentence shares with the question."""
-    if kind in ("place", "date"):
+    """The span most likely to answer: one that names the kind asked for ("which university"
+    -> "the University of Virginia"), for a place or date one a preposition introduces, then
+    the one nearest to the words the sentence shares with the question."""
+    asked = {stem(w) for w in _WORD.findall(answer_kind_phrase(question).lower())} - _ASKING
+    naming = [
+        s for s in spans if asked & {stem(w.lower()) for w in _WORD.findall(sentence[s[0] : s[1]])}
+    ]
+    spans = naming or spans
+    if kind in ("place", "polity", "date"):
         introduced = [s for s in spans if _PREPOSITION.search(sentence[: s[0]])]
         spans = introduced or spans
     wanted = set(keywords(question))

@@ -82,3 +82,33 @@ def test_duration_phrases_are_whole() -> None:
     sentence = "The Kremlin has proposed a limited ceasefire lasting two to three days."
     spans = phrases(sentence, "duration")
     assert [sentence[a:b] for a, b in spans] == ["two to three days"]
+
+
+def test_a_short_answer_that_names_the_kind_asked_for_is_preferred() -> None:
+    sentence = "Liz Cheney is joining the University of Virginia's Center for Politics."
+    text = f"Cheney\n{sentence}"
+    citation = Citation(1, "a3", "Cheney", 7, 7 + len(sentence), sentence)
+    short = find("Cheney will teach at which university?", [citation], lambda _: text)
+    assert short is not None and short.text.removeprefix("the ") == "University of Virginia"
+
+
+def test_a_city_is_a_governed_place_not_a_venue() -> None:
+    sentence = "The Final Four convenes in NRG Stadium in Houston this week."
+    text = f"Final Four\n{sentence}"
+    citation = Citation(1, "a4", "Final Four", 11, 11 + len(sentence), sentence)
+    short = find("Which city will host the Final Four?", [citation], lambda _: text)
+    assert short is not None and short.text == "Houston"
+    venue = find("Which venue will host the Final Four?", [citation], lambda _: text)
+    assert venue is not None and venue.text == "NRG Stadium"
+
+
+def test_a_phrase_the_question_names_without_its_article_or_dots_is_not_the_answer() -> None:
+    sentence = "The U.S. team beat Canada in the College Football Playoffs."
+    text = f"Game\n{sentence}"
+    citation = Citation(1, "a5", "Game", 5, 5 + len(sentence), sentence)
+    short = find(
+        "Which country did the US side beat in College Football Playoffs?",
+        [citation],
+        lambda _: text,
+    )
+    assert short is not None and short.text == "Canada"
