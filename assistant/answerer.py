@@ -26,6 +26,7 @@ from assistant.entities import ENTITY_LABELS, phrases_of
 from assistant.lexical import stem, words
 from assistant.patterns import (
     answer_kind_phrase,
+    counted,
     fold,
     has_answer_type,
     names,
@@ -264,7 +265,7 @@ def answer_phrases(question: str, texts: Sequence[str]) -> list[set[str]] | None
         return None
     if kind not in ENTITY_LABELS:
         return [{"-"} if has_answer_type(t, kind, question) else set() for t in texts]
-    spans = phrases_of(texts, kind)
+    spans = phrases_of(texts, kind, counted(question))
     return [
         {fold(t[a:b]) for a, b in found if not names(t[a:b], question)}
         for t, found in zip(texts, spans, strict=True)

@@ -13,6 +13,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from threading import Lock
 
+from assistant import places
+from assistant.lexical import stem
 from assistant.nlp import parse
 from assistant.patterns import ANSWER_PATTERNS
 
@@ -23,7 +25,9 @@ ENTITY_LABELS: dict[str, frozenset[str]] = {
     "date": frozenset({"DATE", "TIME"}),
     "person": frozenset({"PERSON"}),
     "agent": frozenset({"PERSON", "ORG"}),
-    "polity": frozenset({"GPE"}),
+    "country": frozenset({"GPE"}),
+    "state": frozenset({"GPE"}),
+    "city": frozenset({"GPE"}),
     "place": frozenset({"GPE", "LOC", "FAC"}),
     "organisation": frozenset({"ORG"}),
 }
@@ -55,15 +59,23 @@ def _entities(texts: Sequence[str]) -> list[tuple[tuple[int, int, str], ...]]:
     return [known[t] for t in texts]
 
 
-def phrases_of(texts: Sequence[str], kind: str) -> list[list[Span]]:
-    """For each text, the spans that are a thing of ``kind``, in order.
+def phrases_of(texts: Sequence[str], kind: str, counting: Sequence[str] = ()) -> list[list[Span]]:
+    """For each text, the spans that are a thing of ``kind``, in order. With ``counting`` (the
+    words of what a "how many" question counts), only the numbers of it ("6,300 acres" for
+    "acres", not "90 percent") when any of the texts counts it; otherwise every number, since
+    the question may name it in other words ("bodies" for "soldiers' remains").
 
     A span inside a longer one of the same kind is left out (it is the same thing, partly).
     """
     labels = ENTITY_LABELS[kind]
+    counted = frozenset(stem(w) for w in counting)
     result = []
     for text, found in zip(texts, _entities(texts), strict=True):
-        spans = {_unpossessed(text, a, b) for a, b, label in found if label in labels}
+        spans = {
+            (a, b)
+            for a, b in (_unpossessed(text, a, b) for a, b, label in found if label in labels)
+            if places.fits(kind, text[a:b])
+        }
         if kind in PATTERN_KINDS:
             spans |= {m.span() for m in ANSWER_PATTERNS[kind].finditer(text)}
         if kind == "duration":
@@ -72,7 +84,27 @@ def phrases_of(texts: Sequence[str], kind: str) -> list[list[Span]]:
             s for s in spans if not any(o != s and o[0] <= s[0] and s[1] <= o[1] for o in spans)
         ]
         result.append(sorted(kept))
+    if counted:
+        of_it = [
+            [s for s in spans if _counts(text, s, counted)]
+            for text, spans in zip(texts, result, strict=True)
+        ]
+        if any(of_it):
+            return of_it
     return result
+
+
+_WORD = re.compile(r"[\w’'-]+")
+COUNT_WINDOW = 3
+"""How many words after a number may come before the thing it counts ("6,000 fallen soldiers")."""
+
+
+def _counts(text: str, span: Span, counted: frozenset[str]) -> bool:
+    """Whether the number at ``span`` counts one of ``counted`` (stems): in the span ("6,300
+    acres") or within ``COUNT_WINDOW`` words after it."""
+    inside = _WORD.findall(text[span[0] : span[1]])
+    after = _WORD.findall(text[span[1] :])[:COUNT_WINDOW]
+    return any(stem(w.lower()) in counted for w in inside + after)
 
 
 _POSSESSIVE = ("'s", "’s")

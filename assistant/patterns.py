@@ -33,11 +33,9 @@ _PERSON_NOUN = (
     r"veteran|politician|activist|executive|billionaire|entrepreneur|businessman|"
     r"businesswoman|lawyer|prosecutor|scientist|chef|quarterback|pitcher|manager)s?"
 )
-_POLITY_NOUN = (
-    r"(?:country|countries|city|cities|state|states|nation|nations|town|towns|capital|"
-    r"capitals|county|counties|province|provinces)"
-)
-"""Places that are governed units: a named city or country, not a stadium or a river."""
+_COUNTRY_NOUN = r"(?:country|countries|nation|nations)"
+_STATE_NOUN = r"(?:state|states|province|provinces|county|counties)"
+_CITY_NOUN = r"(?:city|cities|town|towns|capital|capitals)"
 _PLACE_NOUN = r"(?:place|region|island|continent|venue|location|site)s?"
 _ORG_NOUN = (
     r"(?:company|companies|team|organi[sz]ation|group|party|agency|network|brand|firm|bank|"
@@ -72,7 +70,9 @@ QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("person", re.compile(rf"{_WHICH}{_PERSON_NOUN}\b", re.I)),
     ("agent", re.compile(r"\bwho(?:m|se)?\b", re.I)),
-    ("polity", re.compile(rf"{_WHICH}{_POLITY_NOUN}\b", re.I)),
+    ("country", re.compile(rf"{_WHICH}{_COUNTRY_NOUN}\b", re.I)),
+    ("state", re.compile(rf"{_WHICH}{_STATE_NOUN}\b", re.I)),
+    ("city", re.compile(rf"{_WHICH}{_CITY_NOUN}\b", re.I)),
     ("place", re.compile(rf"\bwhere\b|{_WHICH}{_PLACE_NOUN}\b", re.I)),
     ("organisation", re.compile(rf"{_WHICH}{_ORG_NOUN}\b", re.I)),
     ("reason", re.compile(r"\bwhy\b", re.I)),
@@ -93,6 +93,35 @@ def question_type(question: str) -> str | None:
     asked = next((p for p in reversed(parts) if "?" in p), parts[-1])
     found = [(m.start(), n) for n, (_, p) in enumerate(QUESTION_TYPES) if (m := p.search(asked))]
     return QUESTION_TYPES[min(found)[1]][0] if found else None
+
+
+_COUNTED = re.compile(
+    r"\bhow many\s+(?:(?:more|fewer|other|new)\s+)?((?:[a-z][\w’'-]*\s*){1,2})", re.I
+)
+_NOT_COUNTED = frozenset(
+    (
+        *("of", "in", "on", "at", "to", "for", "from", "by", "the", "a", "an"),
+        *("is", "are", "was", "were", "will", "would", "can", "could"),
+        *("did", "does", "do", "has", "have", "had"),
+    )
+)
+"""Words that end what a "how many" question counts: verbs and prepositions."""
+
+
+def counted(question: str) -> tuple[str, ...]:
+    """The words of what a "how many" question counts ("How many dead soldiers will ...":
+    "dead", "soldiers"), up to the first verb or preposition; none for other questions."""
+    if question_type(question) != "number":
+        return ()
+    found = _COUNTED.search(question)
+    if not found:
+        return ()
+    words = []
+    for word in found.group(1).split():
+        if word.lower() in _NOT_COUNTED:
+            break
+        words.append(word.rstrip("’'").lower())
+    return tuple(words)
 
 
 def answer_kind_phrase(question: str) -> str:

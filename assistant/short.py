@@ -7,9 +7,9 @@ import re
 from collections.abc import Callable, Sequence
 
 from assistant.answerer import keywords
-from assistant.entities import ENTITY_LABELS, phrases
+from assistant.entities import ENTITY_LABELS, phrases_of
 from assistant.lexical import stem
-from assistant.patterns import answer_kind_phrase, names, question_type
+from assistant.patterns import answer_kind_phrase, counted, names, question_type
 from assistant.records import Citation, Short
 
 _WORD = re.compile(r"[\w’'-]+")
@@ -33,7 +33,7 @@ def _closest(
         s for s in spans if asked & {stem(w.lower()) for w in _WORD.findall(sentence[s[0] : s[1]])}
     ]
     spans = naming or spans
-    if kind in ("place", "polity", "date"):
+    if kind in ("place", "country", "state", "city", "date"):
         introduced = [s for s in spans if _PREPOSITION.search(sentence[: s[0]])]
         spans = introduced or spans
     wanted = set(keywords(question))
@@ -59,7 +59,7 @@ def find(
     for citation in citations:
         spans = [
             (a, b)
-            for a, b in phrases(citation.quote, kind)
+            for a, b in phrases_of([citation.quote], kind, counted(question))[0]
             if not names(citation.quote[a:b], question)
         ]
         if not spans:

@@ -21,6 +21,7 @@ from assistant.answerer import (
     Candidate,
     candidates,
     compose,
+    counted,
     default_calibration,
     has_answer_type,
     keywords,
@@ -71,10 +72,13 @@ def candidate(sentence: str, hit: Hit = HIT) -> Candidate:
         ("Where were the talks held?", "place"),
         ("Why did the talks stall?", "reason"),
         ("What does he demand?", None),
-        ("Which city hosted the negotiations?", "polity"),
+        ("Which city hosted the negotiations?", "city"),
         ("Which venue hosted the negotiations?", "place"),
         ("Fox News said this week when it announced cuts that it dropped which host?", "person"),
-        ("At least 12 were hurt when a crane fell in which major city?", "polity"),
+        ("At least 12 were hurt when a crane fell in which major city?", "city"),
+        ("Blinken traveled to which country this week?", "country"),
+        ("Which U.S. state repealed the law?", "state"),
+        ("Which state senator resigned?", "person"),
         ("What did Umerov propose about a summit, and when?", "date"),
         ("The cap will be lifted when?", "date"),
         ("It will cap insulin costs at which amount?", "number"),
@@ -87,6 +91,21 @@ def candidate(sentence: str, hit: Hit = HIT) -> Candidate:
 )
 def test_question_type(question: str, kind: str | None) -> None:
     assert question_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        ("How many acres has the fire burned?", ("acres",)),
+        ("And how many dead soldiers will be returned?", ("dead", "soldiers")),
+        ("How many were killed?", ()),
+        ("How many of them died?", ()),
+        ("How much did it cost?", ()),
+        ("How long did it last?", ()),
+    ],
+)
+def test_what_a_how_many_question_counts(question: str, words: tuple[str, ...]) -> None:
+    assert counted(question) == words
 
 
 def test_answer_type_must_be_something_the_question_does_not_name() -> None:

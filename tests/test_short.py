@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.entities import phrases
 from assistant.records import Citation
-from assistant.short import find, phrases
+from assistant.short import find
 
 TEXT = (
     "Talks resume\n"
@@ -112,3 +113,16 @@ def test_a_phrase_the_question_names_without_its_article_or_dots_is_not_the_answ
         lambda _: text,
     )
     assert short is not None and short.text == "Canada"
+
+
+def test_a_number_of_the_thing_counted_is_preferred() -> None:
+    sentence = "The fire was 90 percent contained after it burned 6,300 acres."
+    text = f"Fire\n{sentence}"
+    citation = Citation(1, "a6", "Fire", 5, 5 + len(sentence), sentence)
+    short = find("How many acres has the fire burned?", [citation], lambda _: text)
+    assert short is not None and short.text.startswith("6,300")
+
+
+def test_a_count_named_in_other_words_still_finds_the_number() -> None:
+    short = find("How many bodies will be handed back?", [cite(SENTENCES[2])], article_text)
+    assert short is not None and short.text == "approximately 6,000"

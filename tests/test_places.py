@@ -1,0 +1,40 @@
+"""Which governed place a name is, from GeoNames' countries and US states."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.places import fits, is_country, is_state
+
+
+@pytest.mark.parametrize("name", ["Ukraine", "the United States", "U.S.", "Russia", "China"])
+def test_countries_are_known_by_name_and_code(name: str) -> None:
+    assert is_country(name)
+
+
+@pytest.mark.parametrize("name", ["Istanbul", "Anchorage", "Michigan", "NRG Stadium"])
+def test_other_places_are_not_countries(name: str) -> None:
+    assert not is_country(name)
+
+
+def test_us_states_are_known() -> None:
+    assert is_state("Michigan")
+    assert is_state("Pennsylvania")
+    assert not is_state("Philadelphia")
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "answers"),
+    [
+        ("city", "Istanbul", True),
+        ("city", "Ukraine", False),
+        ("city", "Pennsylvania", False),
+        ("country", "China", True),
+        ("country", "Anchorage", False),
+        ("state", "Michigan", True),
+        ("state", "China", False),
+        ("place", "Ukraine", True),
+    ],
+)
+def test_a_place_fits_the_kind_asked_for(kind: str, name: str, answers: bool) -> None:
+    assert fits(kind, name) is answers
