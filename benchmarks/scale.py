@@ -204,7 +204,8 @@ def ingest_phase(job: dict[str, Any]) -> Ingested:
 
 
 def ask_phase(job: dict[str, Any]) -> Asked:
-    bot = Assistant(index_dir=job["index"], create=False)
+    # Opened as the command line and the chat page open it: the networks load beside the index.
+    bot = Assistant(index_dir=job["index"], create=False, preload=True)
     stats = bot.stats()
     indexed = set(bot.index.sources())
     by_id = {q.id: q for q in news_data.questions()}
