@@ -620,7 +620,7 @@ class _Drafted:
 def _load_beside(*models: object) -> None:
     """Load each of ``models`` that has a ``load`` method, in a thread of its own. ONNX
     Runtime builds a session without holding Python's lock, so this costs a cold ask little
-    beside opening the index (about 0.3 s saved). A model that fails to load here fails
+    beside opening the index (about 0.2 s saved). A model that fails to load here fails
     again, with its error, when it is first used."""
 
     def load() -> None:

@@ -16,7 +16,7 @@ from threading import Lock
 from assistant import places
 from assistant.lexical import stem
 from assistant.nlp import parse
-from assistant.patterns import ANSWER_PATTERNS
+from assistant.patterns import ANSWER_PATTERNS, WORD
 
 Span = tuple[int, int]
 ENTITY_LABELS: dict[str, frozenset[str]] = {
@@ -94,7 +94,6 @@ def phrases_of(texts: Sequence[str], kind: str, counting: Sequence[str] = ()) ->
     return result
 
 
-_WORD = re.compile(r"[\w’'-]+")
 COUNT_WINDOW = 3
 """How many words after a number may come before the thing it counts ("6,000 fallen soldiers")."""
 
@@ -102,8 +101,8 @@ COUNT_WINDOW = 3
 def _counts(text: str, span: Span, counted: frozenset[str]) -> bool:
     """Whether the number at ``span`` counts one of ``counted`` (stems): in the span ("6,300
     acres") or within ``COUNT_WINDOW`` words after it."""
-    inside = _WORD.findall(text[span[0] : span[1]])
-    after = _WORD.findall(text[span[1] :])[:COUNT_WINDOW]
+    inside = WORD.findall(text[span[0] : span[1]])
+    after = WORD.findall(text[span[1] :])[:COUNT_WINDOW]
     return any(stem(w.lower()) in counted for w in inside + after)
 
 

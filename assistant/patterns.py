@@ -136,6 +136,8 @@ def has_answer_type(sentence: str, kind: str, question: str) -> bool:
     return any(m.group().lower() not in asked for m in ANSWER_PATTERNS[kind].finditer(sentence))
 
 
+WORD = re.compile(r"[\w’'-]+")
+"""A word as written, apostrophes and hyphens kept ("Biden’s", "right-to-work")."""
 _NOT_WORD = re.compile(r"[^\w]+")
 _INITIAL_DOT = re.compile(r"(?<=\b\w)\.(?=\w\b)")
 """The dots of initials ("U.S."), which "US" leaves out."""
@@ -148,8 +150,13 @@ def fold(text: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", _INITIAL_DOT.sub("", text).casefold()).split())
 
 
+def bare(text: str) -> str:
+    """``text`` folded (see ``fold``) without a leading article: "the U.S." -> "us"."""
+    return _ARTICLE.sub("", fold(text))
+
+
 def names(phrase: str, question: str) -> bool:
     """Whether ``question`` already names ``phrase`` (whole words, case and punctuation folded,
     a leading article left out)."""
-    folded = _ARTICLE.sub("", fold(phrase))
+    folded = bare(phrase)
     return not folded or f" {folded} " in f" {fold(question)} "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from assistant.patterns import fold
+from assistant.patterns import bare, fold
 
 
 @lru_cache(maxsize=1)
@@ -24,19 +24,14 @@ def _names() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(country_names), frozenset(states)
 
 
-def _core(name: str) -> str:
-    folded = fold(name)
-    return folded.removeprefix("the ")
-
-
 def is_country(name: str) -> bool:
     """Whether ``name`` ("Ukraine", "the United States", "U.S.") names a country."""
-    return _core(name) in _names()[0]
+    return bare(name) in _names()[0]
 
 
 def is_state(name: str) -> bool:
     """Whether ``name`` names a US state."""
-    return _core(name) in _names()[1]
+    return bare(name) in _names()[1]
 
 
 def fits(kind: str, name: str) -> bool:

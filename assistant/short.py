@@ -9,11 +9,8 @@ from collections.abc import Callable, Sequence
 from assistant.answerer import keywords
 from assistant.entities import ENTITY_LABELS, phrases_of
 from assistant.lexical import stem
-from assistant.patterns import answer_kind_phrase, counted, names, question_type
+from assistant.patterns import WORD, answer_kind_phrase, counted, names, question_type
 from assistant.records import Citation, Short
-
-_WORD = re.compile(r"[\w’'-]+")
-
 
 _ASKING = frozenset(
     stem(w) for w in ("what", "which", "when", "where", "who", "how", "many", "much")
@@ -28,16 +25,16 @@ def _closest(
     """The span most likely to answer: one that names the kind asked for ("which university"
     -> "the University of Virginia"), for a place or date one a preposition introduces, then
     the one nearest to the words the sentence shares with the question."""
-    asked = {stem(w) for w in _WORD.findall(answer_kind_phrase(question).lower())} - _ASKING
+    asked = {stem(w) for w in WORD.findall(answer_kind_phrase(question).lower())} - _ASKING
     naming = [
-        s for s in spans if asked & {stem(w.lower()) for w in _WORD.findall(sentence[s[0] : s[1]])}
+        s for s in spans if asked & {stem(w.lower()) for w in WORD.findall(sentence[s[0] : s[1]])}
     ]
     spans = naming or spans
-    if kind in ("place", "country", "state", "city", "date"):
+    if kind == "date" or "GPE" in ENTITY_LABELS[kind]:
         introduced = [s for s in spans if _PREPOSITION.search(sentence[: s[0]])]
         spans = introduced or spans
     wanted = set(keywords(question))
-    anchors = [m.start() for m in _WORD.finditer(sentence) if stem(m.group().lower()) in wanted]
+    anchors = [m.start() for m in WORD.finditer(sentence) if stem(m.group().lower()) in wanted]
     if not anchors:
         return spans[0]
     return min(spans, key=lambda s: min(min(abs(a - s[0]), abs(a - s[1])) for a in anchors))

@@ -30,6 +30,18 @@ def article_text(article_id: str) -> str | None:
 SENTENCES = [s + "." for s in TEXT.split("\n", 1)[1].split(". ")]
 
 
+def short_in(sentence: str, question: str, title: str = "News") -> str | None:
+    """The short answer to ``question`` when ``sentence`` is cited from an article that is
+    ``title`` and that sentence."""
+    text = f"{title}\n{sentence}"
+    start = len(title) + 1
+    citation = Citation(1, "a2", title, start, start + len(sentence), sentence)
+    short = find(question, [citation], lambda _: text)
+    if short is not None:
+        assert text[short.start : short.end] == short.text
+    return short.text if short is not None else None
+
+
 @pytest.mark.parametrize(
     ("question", "sentence", "expected"),
     [
@@ -73,10 +85,7 @@ def test_short_answer_is_never_returned_when_offsets_do_not_verify() -> None:
 
 def test_a_place_introduced_by_a_preposition_is_preferred() -> None:
     sentence = "Delegations from Ukraine and Russia met in Istanbul on June 2."
-    text = f"Talks\n{sentence}"
-    citation = Citation(1, "a2", "Talks", 6, 6 + len(sentence), sentence)
-    short = find("Where did the delegations meet?", [citation], lambda _: text)
-    assert short is not None and short.text == "Istanbul"
+    assert short_in(sentence, "Where did the delegations meet?") == "Istanbul"
 
 
 def test_duration_phrases_are_whole() -> None:
@@ -87,40 +96,26 @@ def test_duration_phrases_are_whole() -> None:
 
 def test_a_short_answer_that_names_the_kind_asked_for_is_preferred() -> None:
     sentence = "Liz Cheney is joining the University of Virginia's Center for Politics."
-    text = f"Cheney\n{sentence}"
-    citation = Citation(1, "a3", "Cheney", 7, 7 + len(sentence), sentence)
-    short = find("Cheney will teach at which university?", [citation], lambda _: text)
-    assert short is not None and short.text.removeprefix("the ") == "University of Virginia"
+    found = short_in(sentence, "Cheney will teach at which university?")
+    assert found is not None and found.removeprefix("the ") == "University of Virginia"
 
 
 def test_a_city_is_a_governed_place_not_a_venue() -> None:
     sentence = "The Final Four convenes in NRG Stadium in Houston this week."
-    text = f"Final Four\n{sentence}"
-    citation = Citation(1, "a4", "Final Four", 11, 11 + len(sentence), sentence)
-    short = find("Which city will host the Final Four?", [citation], lambda _: text)
-    assert short is not None and short.text == "Houston"
-    venue = find("Which venue will host the Final Four?", [citation], lambda _: text)
-    assert venue is not None and venue.text == "NRG Stadium"
+    assert short_in(sentence, "Which city will host the Final Four?") == "Houston"
+    assert short_in(sentence, "Which venue will host the Final Four?") == "NRG Stadium"
 
 
 def test_a_phrase_the_question_names_without_its_article_or_dots_is_not_the_answer() -> None:
     sentence = "The U.S. team beat Canada in the College Football Playoffs."
-    text = f"Game\n{sentence}"
-    citation = Citation(1, "a5", "Game", 5, 5 + len(sentence), sentence)
-    short = find(
-        "Which country did the US side beat in College Football Playoffs?",
-        [citation],
-        lambda _: text,
-    )
-    assert short is not None and short.text == "Canada"
+    question = "Which country did the US side beat in College Football Playoffs?"
+    assert short_in(sentence, question) == "Canada"
 
 
 def test_a_number_of_the_thing_counted_is_preferred() -> None:
     sentence = "The fire was 90 percent contained after it burned 6,300 acres."
-    text = f"Fire\n{sentence}"
-    citation = Citation(1, "a6", "Fire", 5, 5 + len(sentence), sentence)
-    short = find("How many acres has the fire burned?", [citation], lambda _: text)
-    assert short is not None and short.text.startswith("6,300")
+    found = short_in(sentence, "How many acres has the fire burned?")
+    assert found is not None and found.startswith("6,300")
 
 
 def test_a_count_named_in_other_words_still_finds_the_number() -> None:
