@@ -20,10 +20,10 @@ from langchain_core.runnables import (
 )
 
 from assistant import answerer as answering
-from assistant import dates, parts, preference, short, speakers, timeline, verify, wire
+from assistant import dates, memory, parts, preference, short, speakers, timeline, verify, wire
 from assistant.chunking import chunk
 from assistant.config import Settings, load_settings
-from assistant.embedding import CachedEmbedder, Embedder, make_embedder
+from assistant.embedding import CachedEmbedder, Embedder, for_ingest, make_embedder
 from assistant.errors import ArticleNotFoundError, IndexMissingError, InputError
 from assistant.generate import ModelError, Writer, pick_sources
 from assistant.index import Index, Manifest
@@ -113,9 +113,11 @@ class Assistant:
         self.settings = (
             base.model_copy(update={"index_dir": Path(index_dir)}) if index_dir else base
         )
+        memory.limit_arenas(self.settings.malloc_arenas)
         self.embedder = embedder or make_embedder(
             self.settings.embedding_backend, self.settings.embed_batch_size
         )
+        self._ingester: Embedder | None = None
         self._sentences = CachedEmbedder(self.embedder)
         self._parts = parts.Cache(lambda ids: self.index.parts(ids), self.embedder)
         self.calibration = calibration or answering.default_calibration()
@@ -146,6 +148,14 @@ class Assistant:
         self._chain = self._build_chain()
 
     # ingesting -------------------------------------------------------------------------
+
+    @property
+    def ingester(self) -> Embedder:
+        """The embedder ingest uses: ``embedder``, or the same model on a GPU that only torch
+        can use (``embedding.for_ingest``; decided on first use)."""
+        if self._ingester is None:
+            self._ingester = for_ingest(self.embedder)
+        return self._ingester
 
     def ingest(self, paths: Iterable[str | Path], progress: Progress | None = None) -> IngestReport:
         """Add files and folders (.txt .md .html .json .jsonl) to the index.
@@ -212,7 +222,7 @@ class Assistant:
             return
         self._count_copies(run)
         every = [p for _, passages, _ in run.pending for p in passages]
-        vectors, pooled = parts.encode(every, self.embedder)
+        vectors, pooled = parts.encode(every, self.ingester)
         stored = []
         offset = 0
         for article, passages, keys in run.pending:

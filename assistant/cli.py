@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from assistant.api import Assistant
 from assistant.config import load_settings
-from assistant.embedding import device
+from assistant.embedding import backend_of, device
 from assistant.errors import AssistantError
 from assistant.evaluate import (
     diff_baseline,
@@ -76,8 +76,8 @@ def ingest(
 ) -> None:
     """Add .txt, .md, .html, .json and .jsonl articles to the index."""
     bot = open_assistant(index, create=True)
-    where = device(bot.embedder)
-    typer.echo(f"Embedding with {bot.settings.embedding_backend} on the {where}.", err=True)
+    ingester = bot.ingester
+    typer.echo(f"Embedding with {backend_of(ingester)} on the {device(ingester)}.", err=True)
     with tqdm(total=0, unit="file", disable=None, file=sys.stderr) as bar:
 
         def progress(done: int, total: int) -> None:

@@ -8,13 +8,16 @@ Three backends compute the same vectors (``Settings.embedding_backend``):
 - ``torch``: sentence-transformers itself.
 
 All three are the same model to the index, which may be built with one and asked with
-another. Each uses a GPU when one is present.
+another. Each uses a GPU when one is present; where the ONNX Runtime installed has no CUDA
+(the plain ``onnxruntime`` package) and torch has, ingest embeds through torch on the GPU
+(``for_ingest``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -72,6 +75,41 @@ def make_embedder(
     return OnnxEmbedder(batch_size=batch_size, quantized=backend == "onnx-int8")
 
 
+def gpu_for_torch() -> bool:
+    """Whether torch computes on a GPU here. Torch is imported (about a second) only where an
+    NVIDIA driver is installed."""
+    if not (Path("/proc/driver/nvidia").exists() or shutil.which("nvidia-smi")):
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def for_ingest(embedder: Embedder) -> Embedder:
+    """The embedder to ingest with: ``embedder``, or where it is an ONNX backend that would
+    run on the CPU (ONNX Runtime without CUDA, i.e. not the ``onnxruntime-gpu`` package) and
+    torch sees a GPU, the same model through sentence-transformers on that GPU. Its vectors
+    are the ONNX ones (cosine 1.0000 on an H200), so the index takes either; asking keeps the
+    ONNX backend, which loads in a fraction of the time."""
+    inner = embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
+    if not isinstance(inner, OnnxEmbedder) or runtime.GPU_PROVIDER in runtime.providers():
+        return embedder
+    if not gpu_for_torch():
+        return embedder
+    return SentenceTransformerEmbedder(inner.model_path, inner.chosen_batch, inner.name)
+
+
+def backend_of(embedder: Embedder) -> str:
+    """The backend name (``BACKENDS``) of one of the packaged model's embedders; the class
+    name of another."""
+    inner = embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
+    if isinstance(inner, OnnxEmbedder):
+        return "onnx-int8" if inner.quantized else "onnx"
+    if isinstance(inner, SentenceTransformerEmbedder):
+        return "torch"
+    return type(inner).__name__
+
+
 def device(embedder: Embedder) -> str:
     """Where ``embedder`` computes: "GPU" or "CPU" (loading the model to find out)."""
     inner = embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
@@ -88,7 +126,18 @@ class _Packaged(ABC):
         self._name = name or MODEL_NAME
         self._chosen_batch = batch_size
         self._model: Any = None
+        self._tokenizer: Any = None
         self._lock = Lock()
+
+    @property
+    def model_path(self) -> Path:
+        """The model's folder."""
+        return self._path
+
+    @property
+    def chosen_batch(self) -> int | None:
+        """The batch size asked for (None: the device's default)."""
+        return self._chosen_batch
 
     @property
     @abstractmethod
@@ -139,7 +188,6 @@ class OnnxEmbedder(_Packaged):
     ) -> None:
         super().__init__(model_path, batch_size, name)
         self.quantized = quantized
-        self._tokenizer: Any = None
 
     def _export(self, path: Path) -> None:
         from transformers import AutoModel
@@ -229,6 +277,7 @@ class SentenceTransformerEmbedder(_Packaged):
                 hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
                 where = "cuda" if torch.cuda.is_available() else "cpu"
+                self._tokenizer = runtime.tokenizer(self._path, self.max_tokens)
                 self._model = SentenceTransformer(str(self._path), device=where)
             return self._model
 
@@ -252,28 +301,35 @@ class SentenceTransformerEmbedder(_Packaged):
 
         model = self._load()
         vectors = np.zeros((len(passages), self.dimension), dtype=np.float32)
-        found: list[parts.Parts] = []
+        found: list[parts.Parts | None] = [None] * len(passages)
         size = self.batch_size
-        for lo in range(0, len(passages), size):
-            batch = passages[lo : lo + size]
-            features = model.tokenizer(
-                [p.text for p in batch],
-                padding=True,
-                truncation=True,
-                max_length=model.max_seq_length,
-                return_offsets_mapping=True,
-                return_special_tokens_mask=True,
-                return_tensors="pt",
-            )
-            offsets = features.pop("offset_mapping").tolist()
-            special = features.pop("special_tokens_mask").tolist()
+        # Longest first, as ``encode`` does: a batch pads to its longest text.
+        order = sorted(range(len(passages)), key=lambda i: -len(passages[i].text))
+        for lo in range(0, len(order), size):
+            rows = order[lo : lo + size]
+            # The tokenizers library directly, as the ONNX backend does: the transformers
+            # wrapper's offsets cost twice the model's time on a GPU.
+            encodings = self._tokenizer.encode_batch([passages[i].text for i in rows])
+            features = {
+                name: torch.from_numpy(np.array([getattr(e, field) for e in encodings]))
+                for name, field in zip(INPUTS, ("ids", "attention_mask", "type_ids"), strict=True)
+            }
+            offsets = [e.offsets for e in encodings]
+            special = [e.special_tokens_mask for e in encodings]
+            layouts = [parts.layout(passages[i]) for i in rows]
+            member = parts.membership(offsets, special, features["attention_mask"].numpy(), layouts)
             with torch.inference_mode():
                 out = model({k: v.to(model.device) for k, v in features.items()})
-            vectors[lo : lo + len(batch)] = out["sentence_embedding"].float().cpu().numpy()
-            tokens = out["token_embeddings"].float().cpu().numpy()
-            mask = features["attention_mask"].numpy()
-            found += parts.pool(tokens, offsets, special, mask, [parts.layout(p) for p in batch])
-        return vectors, found
+                # Each part's token sum where the tokens are (on the GPU, if there), so only
+                # parts x dimension numbers a passage come back, not tokens x dimension.
+                sums = torch.bmm(
+                    torch.from_numpy(member).to(model.device), out["token_embeddings"].float()
+                )
+            vectors[rows] = out["sentence_embedding"].float().cpu().numpy()
+            pooled = parts.gather(sums.cpu().numpy(), member, layouts)
+            for i, p in zip(rows, pooled, strict=True):
+                found[i] = p
+        return vectors, [p for p in found if p is not None]
 
 
 class CachedEmbedder:

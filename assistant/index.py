@@ -668,9 +668,11 @@ class Index:
 MAX_COPIES = 500
 """At most this many passages are read for one sentence's copies (a boilerplate line may be
 in thousands)."""
-PAGE = 5000
+PAGE = 1000
 """Rows read from Chroma per call: one unpaged read of a large collection exceeds SQLite's
-limit on query variables."""
+limit on query variables, and Chroma keeps memory in proportion to its largest read. Reading
+the titles of a year of news (7,445 articles) grew the process by 164 MB in pages of 5,000
+and by 60 MB in pages of 1,000, in half the time."""
 
 
 def _get_all(collection: Any, include: list[str]) -> dict[str, list[Any]]:

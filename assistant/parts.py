@@ -85,6 +85,43 @@ class Parts:
         return self.means.astype(np.float32) * self.counts[:, None].astype(np.float32)
 
 
+def membership(
+    offsets: Sequence[Sequence[tuple[int, int]]],
+    special: Sequence[Sequence[int]],
+    mask: npt.NDArray[Any],
+    layouts: Sequence[Layout],
+) -> npt.NDArray[np.float32]:
+    """Which tokens make each part: texts x parts x tokens, 1 where a token (not special,
+    not padding) starts inside the part; the parts padded to the most any text has. From the
+    tokens' character ``offsets``, which are ``special`` and the attention ``mask``."""
+    most = max((len(spans) for spans in layouts), default=0)
+    member = np.zeros((len(layouts), most, mask.shape[1]), dtype=np.float32)
+    for row, spans in enumerate(layouts):
+        if not spans:
+            continue
+        starts = np.array([a for a, _ in offsets[row]])[None, :]
+        usable = (mask[row] > 0) & (np.asarray(special[row]) == 0)
+        begin = np.array([a for _, a, _ in spans])[:, None]
+        end = np.array([b for _, _, b in spans])[:, None]
+        member[row, : len(spans)] = usable & (starts >= begin) & (starts < end)
+    return member
+
+
+def gather(
+    sums: npt.NDArray[Any], member: npt.NDArray[np.float32], layouts: Sequence[Layout]
+) -> list[Parts]:
+    """Each text's parts from the sums of their tokens' vectors (texts x parts x dimension,
+    ``membership`` times the model's output) and ``member`` itself."""
+    counts = member.sum(axis=2).astype(np.int32)
+    found = []
+    for row, spans in enumerate(layouts):
+        n = len(spans)
+        mine = counts[row, :n]
+        means = sums[row, :n] / np.maximum(mine, 1)[:, None]
+        found.append(Parts(means.astype(np.float16), mine.copy()))
+    return found
+
+
 def pool(
     tokens: npt.NDArray[Any],
     offsets: Sequence[Sequence[tuple[int, int]]],
@@ -94,19 +131,8 @@ def pool(
 ) -> list[Parts]:
     """Each text's parts from the model's output ``tokens`` (texts x tokens x dimension),
     the tokens' character ``offsets``, which are ``special`` and the attention ``mask``."""
-    found = []
-    for row, spans in enumerate(layouts):
-        starts = np.array([a for a, _ in offsets[row]])
-        usable = (mask[row] > 0) & (np.asarray(special[row]) == 0)
-        means = np.zeros((len(spans), tokens.shape[-1]), dtype=np.float32)
-        counts = np.zeros(len(spans), dtype=np.int32)
-        for k, (_, a, b) in enumerate(spans):
-            inside = usable & (starts >= a) & (starts < b)
-            counts[k] = int(inside.sum())
-            if counts[k]:
-                means[k] = tokens[row][inside].mean(axis=0)
-        found.append(Parts(means.astype(np.float16), counts))
-    return found
+    member = membership(offsets, special, mask, layouts)
+    return gather(np.matmul(member, tokens.astype(np.float32, copy=False)), member, layouts)
 
 
 def _unit(v: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from assistant import embedding
 from assistant.embedding import (
     CachedEmbedder,
     Embedder,
@@ -89,3 +90,37 @@ def test_cached_embedder_encodes_each_text_once_and_keeps_order(fake_embedder: E
     cached.embed(["a"])
     assert counting.encoded == ["a", "b", "c", "d", "a"]
     assert cached.embed([]).shape == (0, fake_embedder.dimension)
+
+
+def test_ingest_uses_torch_on_a_gpu_that_onnx_runtime_cannot_use(
+    monkeypatch: pytest.MonkeyPatch, fake_embedder: Embedder
+) -> None:
+    onnx = embedding.make_embedder("onnx-int8", batch_size=16)
+    monkeypatch.setattr(embedding, "gpu_for_torch", lambda: False)
+    assert embedding.for_ingest(onnx) is onnx
+    monkeypatch.setattr(embedding, "gpu_for_torch", lambda: True)
+    on_gpu = embedding.for_ingest(onnx)
+    assert isinstance(on_gpu, embedding.SentenceTransformerEmbedder)
+    assert (on_gpu.name, on_gpu.model_path, on_gpu.chosen_batch) == (
+        onnx.name,
+        onnx.model_path,
+        16,
+    )
+    assert embedding.backend_of(on_gpu) == "torch"
+    assert embedding.backend_of(onnx) == "onnx-int8"
+    assert embedding.for_ingest(fake_embedder) is fake_embedder  # not the packaged model
+    monkeypatch.setattr(
+        embedding.runtime, "providers", lambda: [embedding.runtime.GPU_PROVIDER, "CPU"]
+    )
+    assert embedding.for_ingest(onnx) is onnx  # ONNX Runtime's CUDA build runs it there
+
+
+def test_without_an_nvidia_driver_torch_is_not_imported_to_look_for_a_gpu(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    monkeypatch.setattr(embedding.shutil, "which", lambda name: None)
+    monkeypatch.setattr(embedding.Path, "exists", lambda self: False)
+    monkeypatch.setitem(sys.modules, "torch", None)  # importing it would raise
+    assert embedding.gpu_for_torch() is False

@@ -120,8 +120,12 @@ def test_ingest_stores_parts_and_removal_deletes_them(
 def test_both_backends_pool_the_same_parts(real_embedder: Embedder) -> None:
     from assistant.embedding import SentenceTransformerEmbedder
 
-    vectors, pooled = parts.encode([PASSAGE], real_embedder)
-    torch_vectors, torch_pooled = SentenceTransformerEmbedder().embed_parts([PASSAGE])
+    several = chunk(ARTICLE, 120)  # of mixed lengths: each backend batches longest first
+    mixed = [several[1], PASSAGE, several[0]]
+    vectors, pooled = parts.encode(mixed, real_embedder)
+    torch_vectors, torch_pooled = SentenceTransformerEmbedder(batch_size=2).embed_parts(mixed)
     assert np.allclose(vectors, torch_vectors, atol=1e-4)
-    assert np.array_equal(pooled[0].counts, torch_pooled[0].counts)
-    assert np.allclose(pooled[0].means, torch_pooled[0].means, atol=1e-2)
+    for onnx_parts, torch_parts in zip(pooled, torch_pooled, strict=True):
+        assert np.array_equal(onnx_parts.counts, torch_parts.counts)
+        assert np.allclose(onnx_parts.means, torch_parts.means, atol=1e-2)
+    assert len({len(p.text) for p in mixed}) == len(mixed)
