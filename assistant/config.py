@@ -54,8 +54,8 @@ class Settings(BaseSettings):
         default=2,
         ge=0,
         description="glibc malloc arenas the process keeps, set when an Assistant opens; 0 = "
-        "the C library's default (8 per core). Two hold about 140 MB less at a year of news, "
-        'at the same speed (README, "Memory at a year of news").',
+        "the C library's default (8 per core). Two held 80 to 100 MB less asking at a year of "
+        'news, at the same speed (README, "Memory at a year of news").',
     )
     lock_timeout: float = Field(
         default=60.0, ge=0, description="Seconds a writer waits for another process's write."

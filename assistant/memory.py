@@ -3,10 +3,10 @@
 glibc gives each thread that allocates at the same time as another its own arena, up to eight
 per core, and an arena keeps the memory freed in it. Chroma's Rust threads, ONNX Runtime's
 threads and Python's all allocate while an index opens and a question is asked, so freed
-memory piles up in several arenas: at a year of news (165,200 passages) the process held about
-1,195 MB after 20 asks with the default, 1,051 MB with two arenas, at the same speed
-(README, "Memory at a year of news"). The limit applies to arenas made after it is set, so
-``Assistant`` sets it before it opens the index or loads a model.
+memory piles up in several arenas: asking 329 questions of a year of news (165,200 passages)
+peaked at 1,104 to 1,141 MB with glibc's default and at 1,026 to 1,046 MB with two arenas, at
+the same speed (README, "Memory at a year of news"). The limit applies to arenas made after
+it is set, so ``Assistant`` sets it before it opens the index or loads a model.
 """
 
 from __future__ import annotations
