@@ -20,7 +20,7 @@ from langchain_core.runnables import (
 )
 
 from assistant import answerer as answering
-from assistant import dates, memory, parts, preference, short, speakers, timeline, verify, wire
+from assistant import dates, parts, preference, process, short, speakers, timeline, verify, wire
 from assistant.chunking import chunk
 from assistant.config import Settings, load_settings
 from assistant.embedding import CachedEmbedder, Embedder, for_ingest, make_embedder
@@ -113,7 +113,8 @@ class Assistant:
         self.settings = (
             base.model_copy(update={"index_dir": Path(index_dir)}) if index_dir else base
         )
-        memory.limit_arenas(self.settings.malloc_arenas)
+        process.limit_arenas(self.settings.malloc_arenas)
+        process.limit_blas(self.settings.blas_threads)
         self.embedder = embedder or make_embedder(
             self.settings.embedding_backend, self.settings.embed_batch_size
         )
