@@ -75,6 +75,11 @@ def make_embedder(
     return OnnxEmbedder(batch_size=batch_size, quantized=backend == "onnx-int8")
 
 
+def _unwrapped(embedder: Embedder) -> Embedder:
+    """The embedder inside a ``CachedEmbedder``, or ``embedder`` itself."""
+    return embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
+
+
 def gpu_for_torch() -> bool:
     """Whether torch computes on a GPU here. Torch is imported (about a second) only where an
     NVIDIA driver is installed."""
@@ -91,7 +96,7 @@ def for_ingest(embedder: Embedder) -> Embedder:
     torch sees a GPU, the same model through sentence-transformers on that GPU. Its vectors
     are the ONNX ones (cosine 1.0000 on an H200), so the index takes either; asking keeps the
     ONNX backend, which loads in a fraction of the time."""
-    inner = embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
+    inner = _unwrapped(embedder)
     if not isinstance(inner, OnnxEmbedder) or runtime.GPU_PROVIDER in runtime.providers():
         return embedder
     if not gpu_for_torch():
@@ -102,7 +107,7 @@ def for_ingest(embedder: Embedder) -> Embedder:
 def backend_of(embedder: Embedder) -> str:
     """The backend name (``BACKENDS``) of one of the packaged model's embedders; the class
     name of another."""
-    inner = embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
+    inner = _unwrapped(embedder)
     if isinstance(inner, OnnxEmbedder):
         return "onnx-int8" if inner.quantized else "onnx"
     if isinstance(inner, SentenceTransformerEmbedder):
@@ -112,7 +117,7 @@ def backend_of(embedder: Embedder) -> str:
 
 def device(embedder: Embedder) -> str:
     """Where ``embedder`` computes: "GPU" or "CPU" (loading the model to find out)."""
-    inner = embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
+    inner = _unwrapped(embedder)
     return inner.device if isinstance(inner, _Packaged) else "CPU"
 
 

@@ -44,16 +44,21 @@ print(open(path).read().count("<heap nr="))
 """
 
 
-def arenas_after_threads(limit: int) -> int:
-    """How many arenas a fresh process holds after six threads allocated, with ``limit``."""
+def printed(script: str, limit: int) -> int:
+    """The number ``script`` prints, run in a fresh process with ``limit`` as its argument."""
     done = subprocess.run(
-        [sys.executable, "-c", COUNT_ARENAS, str(limit)],
+        [sys.executable, "-c", script, str(limit)],
         capture_output=True,
         text=True,
         check=True,
         cwd=Path(__file__).resolve().parents[1],
     )
     return int(done.stdout.strip())
+
+
+def arenas_after_threads(limit: int) -> int:
+    """How many arenas a fresh process holds after six threads allocated, with ``limit``."""
+    return printed(COUNT_ARENAS, limit)
 
 
 @glibc
@@ -97,14 +102,8 @@ print(min(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"
 
 
 def blas_threads_after(limit: int) -> int:
-    done = subprocess.run(
-        [sys.executable, "-c", COUNT_BLAS, str(limit)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).resolve().parents[1],
-    )
-    return int(done.stdout.strip())
+    """The threads NumPy's BLAS may use in a fresh process after ``limit_blas(limit)``."""
+    return printed(COUNT_BLAS, limit)
 
 
 def test_the_blas_limit_is_what_numpy_uses() -> None:
