@@ -1,6 +1,11 @@
 """The Chroma index: passages with their embeddings, articles with their text, a manifest.
 
 Chroma's column-shaped results are turned into records here and nowhere else.
+
+On disk, texts are kept in each row's metadata (``text``), not as Chroma documents: Chroma
+indexes every document for full-text search, which this project does not use there (the
+lexical store searches words), and that index cost half the time of writing a passage. An index
+on a Chroma server keeps documents, which ``containing`` searches there.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ class Manifest:
     dimension: int
     passage_chars: int
     splitter: str = "pysbd"
-    format: int = 2
+    format: int = 3
 
     def to_metadata(self) -> dict[str, str | int]:
         return {_PREFIX + k: v for k, v in asdict(self).items()}
@@ -48,8 +53,14 @@ class Manifest:
             return None
 
 
-FORMAT_UPGRADES = {1: 2}
-"""Index formats upgraded in place on open: format 1 passages lack ``day`` and ``key``."""
+FORMAT_UPGRADES = {1: 3, 2: 3}
+"""Index formats upgraded in place on open: format 1 passages lack ``day`` and ``key``; format 2
+keeps texts as Chroma documents, which format 3 still reads (only rows written since hold
+their text in their metadata), so recording the new format is its whole upgrade."""
+READABLE = {2}
+"""Older formats read as they are where they cannot be upgraded (a read-only index)."""
+TEXT = "text"
+"""The metadata key of a row's text on an on-disk index (see the module's docstring)."""
 WIDEN = 5
 MIN_WIDE = 100
 """A search cut off at a day looks at ``max(k * WIDEN, MIN_WIDE)`` nearest passages
@@ -156,11 +167,12 @@ class Index:
             found is not None
             and found != self.manifest
             and replace(found, format=self.manifest.format) == self.manifest
-            and FORMAT_UPGRADES.get(found.format) == self.manifest.format
-            and not self.read_only
         ):
-            self._upgrade()
-            found = self.manifest
+            if FORMAT_UPGRADES.get(found.format) == self.manifest.format and not self.read_only:
+                self._upgrade(found.format)
+                found = self.manifest
+            elif found.format in READABLE:
+                found = self.manifest
         if found != self.manifest:
             built = _describe(found) if found else "another recipe"
             raise IndexMismatchError(
@@ -172,31 +184,31 @@ class Index:
         if folder is not None and not self.read_only and self._manifest_file() != text:
             (folder / MANIFEST_FILE).write_text(text)
 
-    def _upgrade(self) -> None:
+    def _upgrade(self, found: int) -> None:
         """Give every passage of a format-1 index its ``day`` and ``key`` (no re-embedding),
         then record the new format; an interrupted upgrade is redone on the next open."""
         log.warning("Upgrading the index at %s to format %d.", self.location, self.manifest.format)
         with self.store.writing(clean=False):
-            published = {
-                i: m.get("published")
-                for i, m in zip(*_columns(self._articles, ["metadatas"]), strict=True)
-            }
-            got = _get_all(self._passages, ["documents", "metadatas"])
-            rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-            ids, metas = [], []
-            for pid, text, meta in rows:
-                if meta is None or text is None:
-                    continue
-                passage = _to_passage(pid, text, meta)
-                day = dates.day(_opt(published.get(passage.article_id)))
-                ids.append(pid)
-                metas.append({**meta, "day": day, "key": _key(passage, passage.start)})
-            for lo in range(0, len(ids), self._max_batch):
-                self._passages.update(
-                    ids=ids[lo : lo + self._max_batch], metadatas=metas[lo : lo + self._max_batch]
-                )
+            if found == 1:
+                self._add_days_and_keys()
             self._passages.modify(metadata=self.manifest.to_metadata())
             self.store.wrote()
+
+    def _add_days_and_keys(self) -> None:
+        published = {
+            i: m.get("published")
+            for i, m in zip(*_columns(self._articles, ["metadatas"]), strict=True)
+        }
+        got = _get_all(self._passages, ["documents", "metadatas"])
+        ids, metas = [], []
+        for passage, meta in _passages_of(got):
+            day = dates.day(_opt(published.get(passage.article_id)))
+            ids.append(passage.id)
+            metas.append({**meta, "day": day, "key": _key(passage, passage.start)})
+        for lo in range(0, len(ids), self._max_batch):
+            self._passages.update(
+                ids=ids[lo : lo + self._max_batch], metadatas=metas[lo : lo + self._max_batch]
+            )
 
     def _reconcile(self) -> None:
         """Make the lexical store hold exactly the passages Chroma holds."""
@@ -212,7 +224,7 @@ class Index:
             got = self._passages.get(
                 ids=missing[lo : lo + PAGE], include=["documents", "metadatas"]
             )
-            self._lexical.add(_lexical_rows(got["ids"], got["documents"], got["metadatas"]))
+            self._lexical.add(_lexical_rows(got))
 
     def _manifest_text(self) -> str:
         return json.dumps(asdict(self.manifest), indent=2)
@@ -276,8 +288,9 @@ class Index:
             self._passages.upsert(
                 ids=[p.id for p, _, _ in batch],
                 embeddings=np.stack([vec for _, vec, _ in batch]),
-                documents=[p.text for p, _, _ in batch],
-                metadatas=[_passage_meta(p, a) for p, _, a in batch],
+                **self._texts(
+                    [p.text for p, _, _ in batch], [_passage_meta(p, a) for p, _, a in batch]
+                ),
             )
         if self._lexical is not None:
             words = terms([p.text for p, _, _ in rows])
@@ -293,9 +306,18 @@ class Index:
             self._articles.upsert(
                 ids=[a.id for a, _, _, _ in chunk],
                 embeddings=[[1.0]] * len(chunk),
-                documents=[a.text for a, _, _, _ in chunk],
-                metadatas=[_article_meta(a, src, len(ps)) for a, ps, _, src in chunk],
+                **self._texts(
+                    [a.text for a, _, _, _ in chunk],
+                    [_article_meta(a, src, len(ps)) for a, ps, _, src in chunk],
+                ),
             )
+
+    def _texts(self, texts: list[str], metas: list[dict[str, str | int]]) -> dict[str, list[Any]]:
+        """Chroma's ``documents`` and ``metadatas`` for rows of these texts: on disk the text
+        goes in the metadata, on a server it is the document (see the module's docstring)."""
+        if self.store.folder is None:
+            return {"documents": texts, "metadatas": metas}
+        return {"metadatas": [{**m, TEXT: t} for m, t in zip(metas, texts, strict=True)]}
 
     @guarded
     def count(self) -> int:
@@ -307,11 +329,10 @@ class Index:
         """Record which files (or records) hold this article."""
         with self.writing():
             self.store.ensure_space(0)
-            found = self._articles.get(ids=[article.id], include=["metadatas"])
-            if found["ids"]:
-                meta = dict(found["metadatas"][0])
-                meta["sources"] = json.dumps(sorted(set(sources)))
-                self._articles.update(ids=[article.id], metadatas=[meta])
+            found = self._articles.get(ids=[article.id], include=[])
+            if found["ids"]:  # Chroma merges the given keys into the row's metadata
+                sources_meta = {"sources": json.dumps(sorted(set(sources)))}
+                self._articles.update(ids=[article.id], metadatas=[sources_meta])
                 self.store.wrote()
 
     @guarded
@@ -362,13 +383,13 @@ class Index:
             for lo in range(0, len(found.unreadable), self._max_batch):
                 ids = list(found.unreadable[lo : lo + self._max_batch])
                 got = self._passages.get(ids=ids, include=["documents", "metadatas"])
+                kept = [(p.id, p.text, m) for p, m in _passages_of(got)]
                 self._passages.delete(ids=ids)
-                if got["ids"]:
+                if kept:
                     self._passages.upsert(
-                        ids=got["ids"],
-                        embeddings=embed(list(got["documents"])),
-                        documents=got["documents"],
-                        metadatas=got["metadatas"],
+                        ids=[i for i, _, _ in kept],
+                        embeddings=embed([t for _, t, _ in kept]),
+                        **self._texts([t for _, t, _ in kept], [dict(m) for _, _, m in kept]),
                     )
             if self.store.folder is not None:
                 (self.store.folder / MANIFEST_FILE).write_text(self._manifest_text())
@@ -440,19 +461,11 @@ class Index:
     @guarded
     def article(self, article_id: str) -> Article | None:
         got = self._articles.get(ids=[article_id], include=["documents", "metadatas"])
-        return (
-            _to_article(got["ids"][0], got["documents"][0], got["metadatas"][0])
-            if got["ids"]
-            else None
-        )
+        return next(_articles_of(got), None)
 
     @guarded
     def articles(self) -> list[Article]:
-        got = _get_all(self._articles, ["documents", "metadatas"])
-        found = [
-            _to_article(i, d, m)
-            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        ]
+        found = _articles_of(_get_all(self._articles, ["documents", "metadatas"]))
         return sorted(found, key=lambda a: (a.title.lower(), a.id))
 
     @guarded
@@ -471,12 +484,7 @@ class Index:
     @guarded
     def passages(self) -> list[Passage]:
         """Every passage, in a stable order (for lexical search)."""
-        got = _get_all(self._passages, ["documents", "metadatas"])
-        found = [
-            _to_passage(i, d, m)
-            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-            if m is not None and d is not None
-        ]
+        found = [p for p, _ in _passages_of(_get_all(self._passages, ["documents", "metadatas"]))]
         return sorted(found, key=lambda p: (p.article_id, p.index))
 
     @guarded
@@ -530,24 +538,19 @@ class Index:
             where=where,
             include=["documents", "metadatas", "distances"],
         )
+        rows = {name: got[name][0] for name in ("ids", "documents", "metadatas")}
+        distance = dict(zip(got["ids"][0], got["distances"][0], strict=True))
         return [
             (
                 Hit(
-                    passage=_to_passage(i, d, m),
-                    similarity=1.0 - float(dist),
-                    score=1.0 - float(dist),
+                    passage=p,
+                    similarity=1.0 - float(distance[p.id]),
+                    score=1.0 - float(distance[p.id]),
                     title=str(m.get("title", "")),
                 ),
                 int(m.get("day", 0)),
             )
-            for i, d, m, dist in zip(
-                got["ids"][0],
-                got["documents"][0],
-                got["metadatas"][0],
-                got["distances"][0],
-                strict=True,
-            )
-            if m is not None and d is not None  # a passage deleted while the query ran
+            for p, m in _passages_of(rows)  # without a passage deleted while the query ran
         ]
 
     @guarded
@@ -567,11 +570,7 @@ class Index:
         if not found:
             return []
         got = self._passages.get(ids=[i for i, _ in found], include=["documents", "metadatas"])
-        passages = {
-            i: _to_passage(i, d, m)
-            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-            if m is not None and d is not None
-        }
+        passages = {p.id: p for p, _ in _passages_of(got)}
         return [(passages[i], score) for i, score in found if i in passages]
 
     @guarded
@@ -620,10 +619,15 @@ class Index:
             if not ids:
                 return set()
             found = self._passages.get(ids=ids, include=["documents", "metadatas"])
+            return {p.article_id for p, _ in _passages_of(found) if text in p.text}
+        if self.store.folder is not None:
+            # read without its lexical store (see ``_open_lexical``): Chroma cannot search
+            # texts kept in metadata, so they are read a page at a time
             return {
-                str(m["article_id"])
-                for d, m in zip(found["documents"], found["metadatas"], strict=True)
-                if m is not None and d is not None and text in d
+                p.article_id
+                for page in _pages(self._passages, ["documents", "metadatas"], _until(as_of))
+                for p, _ in _passages_of(page)
+                if text in p.text
             }
         got = self._passages.get(
             where=_until(as_of),
@@ -680,13 +684,22 @@ KEYS = 500
 def _get_all(collection: Any, include: list[str]) -> dict[str, list[Any]]:
     """Every row of ``collection`` (ids and ``include`` columns), read a page at a time."""
     columns: dict[str, list[Any]] = {"ids": [], **{name: [] for name in include}}
-    offset = 0
-    while True:
-        got = collection.get(include=include, limit=PAGE, offset=offset)
+    for got in _pages(collection, include):
         for name in columns:
             columns[name].extend(got[name] or [])
+    return columns
+
+
+def _pages(
+    collection: Any, include: list[str], where: dict[str, Any] | None = None
+) -> Iterator[dict[str, list[Any]]]:
+    """The rows of ``collection`` (with ``where``), ``PAGE`` at a time."""
+    offset = 0
+    while True:
+        got = collection.get(include=include, where=where, limit=PAGE, offset=offset)
+        yield got
         if len(got["ids"]) < PAGE:
-            return columns
+            return
         offset += PAGE
 
 
@@ -713,16 +726,36 @@ def _where(as_of: int | None, only: Collection[str] | None) -> dict[str, Any] | 
     return None if not filters else filters[0] if len(filters) == 1 else {"$and": filters}
 
 
-def _lexical_rows(
-    ids: Sequence[str], texts: Sequence[str | None], metas: Sequence[Mapping[str, Any] | None]
-) -> list[tuple[str, str, int, list[str]]]:
+def _lexical_rows(got: Mapping[str, list[Any]]) -> list[tuple[str, str, int, list[str]]]:
     """Rows for the lexical store from Chroma's columns (rows without text left out)."""
-    kept = [(i, t, m) for i, t, m in zip(ids, texts, metas, strict=True) if t and m is not None]
-    words = terms([t for _, t, _ in kept])
+    kept = [(p, m) for p, m in _passages_of(got) if p.text]
+    words = terms([p.text for p, _ in kept])
     return [
-        (i, str(m["article_id"]), int(m.get("day", 0)), w)
-        for (i, _, m), w in zip(kept, words, strict=True)
+        (p.id, p.article_id, int(m.get("day", 0)), w) for (p, m), w in zip(kept, words, strict=True)
     ]
+
+
+def _text(document: str | None, meta: Mapping[str, Any] | None) -> str | None:
+    """A row's text: its metadata's ``TEXT`` (on disk, format 3), else its Chroma document."""
+    kept = None if meta is None else meta.get(TEXT)
+    return kept if isinstance(kept, str) else document
+
+
+def _passages_of(got: Mapping[str, list[Any]]) -> Iterator[tuple[Passage, Mapping[str, Any]]]:
+    """The passages of Chroma's columns (``ids``, ``documents``, ``metadatas``) with their
+    metadata, less rows deleted while they were read (no metadata or text)."""
+    for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+        text = _text(d, m)
+        if m is not None and text is not None:
+            yield _to_passage(i, text, m), m
+
+
+def _articles_of(got: Mapping[str, list[Any]]) -> Iterator[Article]:
+    """The articles of Chroma's columns (``ids``, ``documents``, ``metadatas``)."""
+    for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+        text = _text(d, m)
+        if m is not None and text is not None:
+            yield _to_article(i, text, m)
 
 
 def _key(passage: Passage, offset: int) -> str:

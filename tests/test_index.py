@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from assistant import index as index_module
+from assistant import storage
 from assistant.chunking import chunk
 from assistant.embedding import Embedder
 from assistant.errors import IndexMismatchError, IndexMissingError
@@ -303,9 +304,80 @@ def test_a_format_1_index_is_upgraded_in_place(index_dir: Path, fake_embedder: E
     assert [m["day"] for m in metas] == [0] * len(ids)  # the article is undated
     assert all("key" in m for m in metas)
     assert upgraded.passages() == passages
-    assert json.loads((index_dir / MANIFEST_FILE).read_text())["format"] == 2
+    assert json.loads((index_dir / MANIFEST_FILE).read_text())["format"] == Manifest.format
     vector = fake_embedder.embed([passages[0].text])[0]
     assert upgraded.query(vector, 1, as_of=20240101)[0].passage == passages[0]
+
+
+def as_documents(
+    self: Index, texts: list[str], metas: list[dict[str, str | int]]
+) -> dict[str, list[object]]:
+    """How format 2 wrote texts: as Chroma documents."""
+    return {"documents": list(texts), "metadatas": metas}
+
+
+@pytest.fixture
+def format_2_index(
+    index_dir: Path, fake_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Article, list[Passage]]:
+    """An index written the way format 2 wrote it, with the bridge article."""
+    with monkeypatch.context() as patched:
+        patched.setattr(Index, "_texts", as_documents)
+        old = Index(index_dir, replace(manifest_for(fake_embedder), format=2))
+        written = add(old, fake_embedder, "bridge")
+    assert all(old._passages.get(include=["documents"])["documents"])
+    return written
+
+
+def test_on_disk_texts_are_kept_in_metadata_not_chroma_documents(
+    index: Index, fake_embedder: Embedder
+) -> None:
+    """Chroma indexes every document for full-text search; an on-disk index keeps none."""
+    article, passages = add(index, fake_embedder, "bridge")
+    for collection in (index._passages, index._articles):
+        got = collection.get(include=["documents", "metadatas"])
+        assert got["ids"] and got["documents"] == [None] * len(got["ids"])
+        assert all(m[index_module.TEXT] for m in got["metadatas"])
+    assert index.article(article.id) == article
+    assert index.passages() == passages
+    vector = fake_embedder.embed([passages[0].text])[0]
+    assert index.query(vector, 1)[0].passage == passages[0]
+
+
+def test_a_format_2_index_reads_its_documents_and_takes_new_articles(
+    format_2_index: tuple[Article, list[Passage]], index_dir: Path, fake_embedder: Embedder
+) -> None:
+    old_article, old_passages = format_2_index
+    index = Index(index_dir, manifest_for(fake_embedder), create=False)
+    assert json.loads((index_dir / MANIFEST_FILE).read_text())["format"] == Manifest.format
+    new_article, new_passages = add(index, fake_embedder, "library")
+    assert index.article(old_article.id) == old_article
+    assert index.article(new_article.id) == new_article
+    assert index.passages() == sorted(
+        old_passages + new_passages, key=lambda p: (p.article_id, p.index)
+    )
+    assert index.containing("Construction will start next spring.") == {old_article.id}
+    assert index.containing("The change starts next month.") == {new_article.id}
+    words = ["bridg"]  # the lexical store's stemmed words
+    assert {p.article_id for p, _ in index.lexical_search(words, 5) or []} == {old_article.id}
+
+
+def test_a_format_2_index_that_cannot_be_upgraded_is_read_as_it_is(
+    format_2_index: tuple[Article, list[Passage]],
+    index_dir: Path,
+    fake_embedder: Embedder,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Read-only (a mounted folder), it is read from a copy and never upgraded."""
+    article, passages = format_2_index
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(storage, "_writable", lambda folder: False)
+    index = Index(index_dir, manifest_for(fake_embedder), create=False)
+    assert index.read_only
+    assert index.article(article.id) == article
+    assert index.passages() == passages
+    assert json.loads((index_dir / MANIFEST_FILE).read_text())["format"] == 2
 
 
 def test_as_of_leaves_out_later_articles_and_keeps_undated(
@@ -355,6 +427,10 @@ def test_copies_and_containing_find_the_same_text_elsewhere(
     index.upsert(twin, twin_passages, vectors, ["twin.txt"])
     sentence = "Construction will start next spring."
     assert index.containing(sentence) == {first.id, "twin"}
+    assert index.containing("Nothing like this is written anywhere.") == set()
+    index._lexical = None  # read without its lexical store: texts are read from metadata
+    assert index.containing(sentence) == {first.id, "twin"}
+    assert index.containing(sentence, as_of=20000101) == {first.id, "twin"}  # both undated
     assert index.containing("Nothing like this is written anywhere.") == set()
     keys = [m["key"] for m in index._passages.get(include=["metadatas"])["metadatas"]]
     found = index.copies([k for k in keys if k])
