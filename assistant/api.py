@@ -213,7 +213,8 @@ class Assistant:
         replaced = any(item.key in keys for keys in run.sources.values())
         keys = [item.key]
         run.sources[article.id] = keys
-        run.pending.append((article, chunk(article, self.settings.passage_chars), keys))
+        passages = chunk(article, self.settings.passage_chars, self.index.manifest.splitter)
+        run.pending.append((article, passages, keys))
         status: FileStatus = "updated" if replaced else "added"
         return FileResult(item.label, status, article.id, article.title)
 

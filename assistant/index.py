@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant import dates, wire
+from assistant import chunking, dates, wire
 from assistant.embedding import Vectors
 from assistant.errors import IndexMismatchError, IndexMissingError
 from assistant.lexical import LexicalStore, terms
@@ -33,12 +33,13 @@ _PREFIX = "manifest_"
 
 @dataclass(frozen=True)
 class Manifest:
-    """How an index was built; an index opened with another recipe is refused."""
+    """How an index was built; an index opened with another recipe is refused, except that
+    an index cut by another known sentence splitter keeps its own (``chunking.SPLITTERS``)."""
 
     model: str
     dimension: int
     passage_chars: int
-    splitter: str = "pysbd"
+    splitter: str = chunking.SPLITTER
     format: int = 3
 
     def to_metadata(self) -> dict[str, str | int]:
@@ -47,6 +48,8 @@ class Manifest:
     @classmethod
     def from_metadata(cls, meta: Mapping[str, Any] | None) -> Manifest | None:
         fields = {k[len(_PREFIX) :]: v for k, v in (meta or {}).items() if k.startswith(_PREFIX)}
+        if fields:
+            fields.setdefault("splitter", "pysbd")  # what indexes recorded before it was named
         try:
             return cls(**fields)
         except TypeError:
@@ -163,6 +166,9 @@ class Index:
 
     def _check_manifest(self) -> None:
         found = Manifest.from_metadata(self._passages.metadata)
+        if found is not None and found.splitter in chunking.SPLITTERS:
+            # an index keeps the splitter it was built with: its articles are all cut alike
+            self.manifest = replace(self.manifest, splitter=found.splitter)
         if (
             found is not None
             and found != self.manifest
@@ -764,7 +770,10 @@ def _key(passage: Passage, offset: int) -> str:
 
 
 def _describe(m: Manifest) -> str:
-    return f"{m.model} ({m.dimension}-d vectors, {m.passage_chars}-character passages)"
+    return (
+        f"{m.model} ({m.dimension}-d vectors, {m.passage_chars}-character passages, "
+        f"sentences cut by {m.splitter})"
+    )
 
 
 def _passage_meta(p: Passage, article: Article) -> dict[str, str | int]:

@@ -10,6 +10,7 @@ import json
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 import assistant
 from assistant import Answer, Assistant, IndexMissingError, InputError
 from assistant.answerer import FEATURES, Calibration
+from assistant.index import Index
 from assistant.records import IndexStats
 
 STORY = (
@@ -67,6 +69,22 @@ def test_bad_input_raises_input_error_and_changes_nothing(
     assert says in str(caught.value)
     assert "\n" not in str(caught.value)
     assert snapshot(filled) == before
+
+
+def test_an_index_cut_with_pysbd_cuts_new_articles_with_it(
+    tmp_path: Path, fake_embedder: Any, fake_reader: Any
+) -> None:
+    """Indexes built before sentencex keep pysbd, so all their articles are cut alike."""
+    text = "Infections\nThe variant causes most infections in the U.S. Now, another one spreads.\n"
+    (tmp_path / "story.txt").write_text(text, encoding="utf-8")
+    fresh = Assistant(index_dir=tmp_path / "fresh", embedder=fake_embedder, reader=fake_reader)
+    Index(tmp_path / "old", replace(fresh.index.manifest, splitter="pysbd"))
+    old = Assistant(index_dir=tmp_path / "old", embedder=fake_embedder, reader=fake_reader)
+    for bot in (fresh, old):
+        bot.ingest([tmp_path / "story.txt"])
+    cut = {bot.index.manifest.splitter: bot.index.passages() for bot in (fresh, old)}
+    sentences = {name: sum(len(p.sentences) for p in found) for name, found in cut.items()}
+    assert sentences["sentencex"] == sentences["pysbd"] + 1  # "the U.S. Now," splits
 
 
 def test_question_at_the_limit_is_accepted(filled: Assistant) -> None:

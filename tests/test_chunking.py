@@ -8,7 +8,7 @@ from pathlib import Path
 import pysbd
 import pytest
 
-from assistant.chunking import chunk, split_sentences
+from assistant.chunking import SPLITTER, SPLITTERS, chunk, split_sentences
 from assistant.ingest import article_id, normalise
 from assistant.records import Article, Passage
 
@@ -53,10 +53,11 @@ def test_sentences_are_trimmed_spans_that_cover_every_word() -> None:
     assert all(i in covered for i, c in enumerate(TRICKY) if not c.isspace())
 
 
-def test_sentences_are_the_ones_pysbd_segments(bundled: Article) -> None:
+def test_pysbd_sentences_are_the_ones_it_segments(bundled: Article) -> None:
+    """Indexes built before sentencex keep cutting their articles with pysbd."""
     segmenter = pysbd.Segmenter(language="en", clean=False)
     for text in (TRICKY, bundled.text):
-        ours = [text[s.start : s.end] for s in split_sentences(text)]
+        ours = [text[s.start : s.end] for s in split_sentences(text, "pysbd")]
         theirs = [
             piece.strip()
             for line in text.splitlines()
@@ -64,6 +65,51 @@ def test_sentences_are_the_ones_pysbd_segments(bundled: Article) -> None:
             if piece.strip()
         ]
         assert ours == theirs
+
+
+@pytest.mark.parametrize("splitter", sorted(SPLITTERS))
+def test_both_splitters_cut_the_bundled_article_into_the_same_sentences(
+    bundled: Article, splitter: str
+) -> None:
+    spans = split_sentences(bundled.text, splitter)
+    assert spans == split_sentences(bundled.text, SPLITTER)
+    assert len(spans) > 20
+
+
+def test_an_opening_quote_starts_the_sentence_it_opens() -> None:
+    """sentencex leaves the quote that opens a quotation without its close at the end of the
+    sentence before."""
+    text = (
+        'He walks past the old site. “I still remember the pool. I remember the waffles," he '
+        'says. “I can hear the coaster.\n"The river rose twice," Mayor Lee said. "We work hard. '
+        "And most water comes from upstream."
+    )
+    texts = [text[s.start : s.end] for s in split_sentences(text)]
+    assert texts == [
+        "He walks past the old site.",
+        "“I still remember the pool.",
+        'I remember the waffles," he says.',
+        "“I can hear the coaster.",
+        '"The river rose twice," Mayor Lee said.',
+        '"We work hard.',
+        "And most water comes from upstream.",
+    ]
+
+
+def test_a_list_number_stays_with_its_item() -> None:
+    text = "3. Should we trust the Zags? Yes. There is a reason.\n4. (AZ) Tucson North"
+    texts = [text[s.start : s.end] for s in split_sentences(text)]
+    assert texts[0] == "3. Should we trust the Zags?"
+    assert texts[-1] == "4. (AZ) Tucson North"
+
+
+def test_a_full_stop_inside_a_word_ends_no_sentence() -> None:
+    text = "It ran window.__start() from report.PDF first. Then it stopped.It said so."
+    texts = [text[s.start : s.end] for s in split_sentences(text)]
+    assert texts == [
+        "It ran window.__start() from report.PDF first.",
+        "Then it stopped.It said so.",
+    ]
 
 
 def test_no_sentence_crosses_a_line_break() -> None:

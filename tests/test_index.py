@@ -18,7 +18,7 @@ import pytest
 
 from assistant import index as index_module
 from assistant import storage
-from assistant.chunking import chunk
+from assistant.chunking import SPLITTER, chunk
 from assistant.embedding import Embedder
 from assistant.errors import IndexMismatchError, IndexMissingError
 from assistant.index import MANIFEST_FILE, Index, Manifest
@@ -45,8 +45,10 @@ def make_article(key: str) -> Article:
     return Article(id=article_id(text), title=text.split("\n")[0], text=text, source="Gazette")
 
 
-def manifest_for(embedder: Embedder, passage_chars: int = PASSAGE_CHARS) -> Manifest:
-    return Manifest(model=embedder.name, dimension=embedder.dimension, passage_chars=passage_chars)
+def manifest_for(
+    embedder: Embedder, passage_chars: int = PASSAGE_CHARS, splitter: str = SPLITTER
+) -> Manifest:
+    return Manifest(embedder.name, embedder.dimension, passage_chars, splitter)
 
 
 @pytest.fixture
@@ -229,7 +231,6 @@ def test_manifest_file_describes_the_index(
         {"model": "another/model"},
         {"dimension": 128},
         {"passage_chars": 300},
-        {"splitter": "regex"},
     ],
 )
 def test_opening_with_another_recipe_raises_mismatch_that_says_rebuild(
@@ -244,6 +245,23 @@ def test_opening_with_another_recipe_raises_mismatch_that_says_rebuild(
     assert "assistant ingest" in message
     assert "\n" not in message
     assert Index(index_dir, manifest_for(fake_embedder)).stats().passages > 0
+
+
+def test_an_index_keeps_the_known_splitter_it_was_cut_with(
+    index_dir: Path, fake_embedder: Embedder
+) -> None:
+    add(Index(index_dir, manifest_for(fake_embedder, splitter="pysbd")), fake_embedder, "bridge")
+    reopened = Index(index_dir, manifest_for(fake_embedder), create=False)
+    assert reopened.manifest.splitter == "pysbd" != manifest_for(fake_embedder).splitter
+    assert json.loads((index_dir / MANIFEST_FILE).read_text())["splitter"] == "pysbd"
+
+
+def test_an_index_cut_by_an_unknown_splitter_is_refused(
+    index_dir: Path, fake_embedder: Embedder
+) -> None:
+    add(Index(index_dir, manifest_for(fake_embedder, splitter="regex")), fake_embedder, "bridge")
+    with pytest.raises(IndexMismatchError, match=r"sentences cut by regex.*rebuild"):
+        Index(index_dir, manifest_for(fake_embedder), create=False)
 
 
 def test_mismatch_does_not_rewrite_the_manifest(
