@@ -479,13 +479,18 @@ class Index:
         """Article id -> the file keys it was read from."""
         return self._sources()
 
-    @guarded
     def titles(self) -> dict[str, str]:
         """Article id -> title."""
-        got = _get_all(self._articles, ["metadatas"])
-        return {
-            i: str(m.get("title", "")) for i, m in zip(got["ids"], got["metadatas"], strict=True)
-        }
+        return self.titles_and_days()[0]
+
+    @guarded
+    def titles_and_days(self) -> tuple[dict[str, str], dict[str, int]]:
+        """Article id -> title, and article id -> publication day (see ``days``), from one
+        read of the articles (whose metadata holds their whole texts, on disk)."""
+        ids, metas = _columns(self._articles, ["metadatas"])
+        titles = {i: str(m.get("title", "")) for i, m in zip(ids, metas, strict=True)}
+        days = {i: dates.day(_opt(m.get("published"))) for i, m in zip(ids, metas, strict=True)}
+        return titles, days
 
     @guarded
     def passages(self) -> list[Passage]:
@@ -579,11 +584,9 @@ class Index:
         passages = {p.id: p for p, _ in _passages_of(got)}
         return [(passages[i], score) for i, score in found if i in passages]
 
-    @guarded
     def days(self) -> dict[str, int]:
         """Article id -> its publication day, ``YYYYMMDD`` (``dates.UNDATED`` when undated)."""
-        ids, metas = _columns(self._articles, ["metadatas"])
-        return {i: dates.day(_opt(m.get("published"))) for i, m in zip(ids, metas, strict=True)}
+        return self.titles_and_days()[1]
 
     @guarded
     def copies(self, keys: Sequence[str]) -> dict[str, set[str]]:

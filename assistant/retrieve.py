@@ -83,8 +83,7 @@ class HybridRetriever(BaseRetriever):
         revision = self.index.revision()
         with self._lock:
             if revision != self._revision:
-                self._titles = self.index.titles()
-                self._days = self.index.days()
+                self._titles, self._days = self.index.titles_and_days()
                 self._newest = max(self._days.values(), default=dates.UNDATED)
                 self._lexical = None
                 self._revision = revision
