@@ -2,10 +2,12 @@
 
 Chroma's column-shaped results are turned into records here and nowhere else.
 
-On disk, texts are kept in each row's metadata (``text``), not as Chroma documents: Chroma
-indexes every document for full-text search, which this project does not use there (the
-lexical store searches words), and that index cost half the time of writing a passage. An index
-on a Chroma server keeps documents, which ``containing`` searches there.
+On disk, texts are kept in row metadata (``text``), not as Chroma documents: Chroma indexes
+every document for full-text search, which this project does not use there (the lexical store
+searches words), and that index cost a third of the time of writing a passage. A passage's
+text is in its own row; an article's is in a third collection, ``<name>-texts``, so that
+listing the articles' titles and days does not read every article's text. An index on a Chroma
+server keeps documents, which ``containing`` searches there.
 """
 
 from __future__ import annotations
@@ -71,8 +73,9 @@ unfiltered before it asks Chroma to filter (see ``Index.query``)."""
 
 
 class Index:
-    """Two Chroma collections: ``<name>-passages`` (cosine) and ``<name>-articles``, and for
-    an on-disk index the lexical store (``assistant.lexical``) written with the passages.
+    """Chroma collections ``<name>-passages`` (cosine) and ``<name>-articles``, and for an
+    on-disk index ``<name>-texts`` (the articles' texts) and the lexical store
+    (``assistant.lexical``) written with the passages.
 
     Every public method notices when another process wrote the index and reopens it first,
     and turns a store failure into a one-line ``StoreError`` (see ``assistant.storage``).
@@ -92,7 +95,7 @@ class Index:
         self.location = self.store.location
         self.manifest = manifest
         self.stale = False
-        self._names = (f"{name}-passages", f"{name}-articles")
+        self._names = (f"{name}-passages", f"{name}-articles", f"{name}-texts")
         if not create and not self.store.exists():
             raise IndexMissingError(
                 f"No index at {index_dir}/ - run `assistant ingest articles/` first."
@@ -118,7 +121,7 @@ class Index:
         client = self.store.client(reopen=reopen)
         self._max_batch = int(client.get_max_batch_size())
         existing = {c if isinstance(c, str) else c.name for c in client.list_collections()}
-        passages_name, articles_name = self._names
+        passages_name, articles_name, texts_name = self._names
         if passages_name not in existing and (not self._create or self.read_only):
             raise IndexMissingError(
                 f"No index at {self.location} - run `assistant ingest articles/` first."
@@ -136,6 +139,11 @@ class Index:
             self._articles = client.get_collection(articles_name, embedding_function=None)
         else:
             self._articles = client.get_or_create_collection(articles_name, embedding_function=None)
+        self._texts_of: Any = None
+        if texts_name in existing:
+            self._texts_of = client.get_collection(texts_name, embedding_function=None)
+        elif self.store.folder is not None and not self.read_only:
+            self._texts_of = client.create_collection(texts_name, embedding_function=None)
         self._check_manifest()
         self._open_lexical()
 
@@ -309,14 +317,20 @@ class Index:
             )
         for lo in range(0, len(items), self._max_batch):
             chunk = items[lo : lo + self._max_batch]
-            self._articles.upsert(
-                ids=[a.id for a, _, _, _ in chunk],
-                embeddings=[[1.0]] * len(chunk),
-                **self._texts(
-                    [a.text for a, _, _, _ in chunk],
-                    [_article_meta(a, src, len(ps)) for a, ps, _, src in chunk],
-                ),
-            )
+            ids = [a.id for a, _, _, _ in chunk]
+            metas = [_article_meta(a, src, len(ps)) for a, ps, _, src in chunk]
+            texts = [a.text for a, _, _, _ in chunk]
+            if self._texts_of is not None:  # the text first: an article is listed last
+                self._texts_of.upsert(
+                    ids=ids,
+                    embeddings=[[1.0]] * len(chunk),
+                    metadatas=[{TEXT: t} for t in texts],
+                )
+                self._articles.upsert(ids=ids, embeddings=[[1.0]] * len(chunk), metadatas=metas)
+            else:
+                self._articles.upsert(
+                    ids=ids, embeddings=[[1.0]] * len(chunk), documents=texts, metadatas=metas
+                )
 
     def _texts(self, texts: list[str], metas: list[dict[str, str | int]]) -> dict[str, list[Any]]:
         """Chroma's ``documents`` and ``metadatas`` for rows of these texts: on disk the text
@@ -348,6 +362,8 @@ class Index:
             self.store.ensure_space(0)
             self._articles.delete(ids=[article_id])
             self._passages.delete(where={"article_id": article_id})
+            if self._texts_of is not None:
+                self._texts_of.delete(ids=[article_id])
             if self._lexical is not None:
                 self._lexical.delete_article(article_id)
             self.store.wrote()
@@ -386,6 +402,8 @@ class Index:
             for article_id in found.incomplete:
                 self._articles.delete(ids=[article_id])
                 self._passages.delete(where={"article_id": article_id})
+                if self._texts_of is not None:
+                    self._texts_of.delete(ids=[article_id])
             for lo in range(0, len(found.unreadable), self._max_batch):
                 ids = list(found.unreadable[lo : lo + self._max_batch])
                 got = self._passages.get(ids=ids, include=["documents", "metadatas"])
@@ -415,6 +433,10 @@ class Index:
             log.warning("Removing %d passages an interrupted write left behind.", len(orphans))
             self._delete_passages(orphans)
             self.store.wrote()
+        if self._texts_of is not None:
+            unlisted = sorted(set(_get_all(self._texts_of, [])["ids"]) - set(recorded))
+            for lo in range(0, len(unlisted), self._max_batch):
+                self._texts_of.delete(ids=unlisted[lo : lo + self._max_batch])
         self._reconcile()
 
     def _delete_passages(self, ids: list[str]) -> None:
@@ -467,12 +489,26 @@ class Index:
     @guarded
     def article(self, article_id: str) -> Article | None:
         got = self._articles.get(ids=[article_id], include=["documents", "metadatas"])
-        return next(_articles_of(got), None)
+        return next(_articles_of(got, self._article_texts([article_id])), None)
 
     @guarded
     def articles(self) -> list[Article]:
-        found = _articles_of(_get_all(self._articles, ["documents", "metadatas"]))
+        got = _get_all(self._articles, ["documents", "metadatas"])
+        found = _articles_of(got, self._article_texts(got["ids"]))
         return sorted(found, key=lambda a: (a.title.lower(), a.id))
+
+    def _article_texts(self, ids: Sequence[str]) -> dict[str, str]:
+        """The texts of those articles kept in the texts collection (on disk, format 3)."""
+        found: dict[str, str] = {}
+        if self._texts_of is None:
+            return found
+        for lo in range(0, len(ids), PAGE):
+            got = self._texts_of.get(ids=list(ids[lo : lo + PAGE]), include=["metadatas"])
+            for i, m in zip(got["ids"], got["metadatas"], strict=True):
+                text = _text(None, m)
+                if text is not None:
+                    found[i] = text
+        return found
 
     @guarded
     def sources(self) -> dict[str, list[str]]:
@@ -759,10 +795,11 @@ def _passages_of(got: Mapping[str, list[Any]]) -> Iterator[tuple[Passage, Mappin
             yield _to_passage(i, text, m), m
 
 
-def _articles_of(got: Mapping[str, list[Any]]) -> Iterator[Article]:
-    """The articles of Chroma's columns (``ids``, ``documents``, ``metadatas``)."""
+def _articles_of(got: Mapping[str, list[Any]], texts: Mapping[str, str]) -> Iterator[Article]:
+    """The articles of Chroma's columns (``ids``, ``documents``, ``metadatas``), their texts
+    from ``texts`` (the texts collection) or else the rows themselves."""
     for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-        text = _text(d, m)
+        text = texts.get(i, _text(d, m))
         if m is not None and text is not None:
             yield _to_article(i, text, m)
 

@@ -352,14 +352,30 @@ def test_on_disk_texts_are_kept_in_metadata_not_chroma_documents(
 ) -> None:
     """Chroma indexes every document for full-text search; an on-disk index keeps none."""
     article, passages = add(index, fake_embedder, "bridge")
-    for collection in (index._passages, index._articles):
+    for collection in (index._passages, index._texts_of):
         got = collection.get(include=["documents", "metadatas"])
         assert got["ids"] and got["documents"] == [None] * len(got["ids"])
         assert all(m[index_module.TEXT] for m in got["metadatas"])
+    listed = index._articles.get(include=["documents", "metadatas"])
+    assert listed["documents"] == [None]  # titles and days are read without the texts
+    assert index_module.TEXT not in listed["metadatas"][0]
     assert index.article(article.id) == article
+    assert index.articles() == [article]
     assert index.passages() == passages
     vector = fake_embedder.embed([passages[0].text])[0]
     assert index.query(vector, 1)[0].passage == passages[0]
+
+
+def test_a_text_whose_article_was_never_listed_is_swept(
+    index: Index, fake_embedder: Embedder
+) -> None:
+    """A write that died between an article's text and its listing leaves the text alone."""
+    article, _ = add(index, fake_embedder, "bridge")
+    index._texts_of.upsert(ids=["unlisted"], embeddings=[[1.0]], metadatas=[{"text": "x"}])
+    index._sweep()
+    assert index._texts_of.get()["ids"] == [article.id]
+    index.delete(article.id)
+    assert index._texts_of.get()["ids"] == []
 
 
 def test_a_format_2_index_reads_its_documents_and_takes_new_articles(
