@@ -50,8 +50,6 @@ class Manifest:
     @classmethod
     def from_metadata(cls, meta: Mapping[str, Any] | None) -> Manifest | None:
         fields = {k[len(_PREFIX) :]: v for k, v in (meta or {}).items() if k.startswith(_PREFIX)}
-        if fields:
-            fields.setdefault("splitter", "pysbd")  # what indexes recorded before it was named
         try:
             return cls(**fields)
         except TypeError:
@@ -320,17 +318,13 @@ class Index:
             ids = [a.id for a, _, _, _ in chunk]
             metas = [_article_meta(a, src, len(ps)) for a, ps, _, src in chunk]
             texts = [a.text for a, _, _, _ in chunk]
+            ones = [[1.0]] * len(chunk)
             if self._texts_of is not None:  # the text first: an article is listed last
                 self._texts_of.upsert(
-                    ids=ids,
-                    embeddings=[[1.0]] * len(chunk),
-                    metadatas=[{TEXT: t} for t in texts],
+                    ids=ids, embeddings=ones, metadatas=[{TEXT: t} for t in texts]
                 )
-                self._articles.upsert(ids=ids, embeddings=[[1.0]] * len(chunk), metadatas=metas)
-            else:
-                self._articles.upsert(
-                    ids=ids, embeddings=[[1.0]] * len(chunk), documents=texts, metadatas=metas
-                )
+            documents = texts if self._texts_of is None else None
+            self._articles.upsert(ids=ids, embeddings=ones, documents=documents, metadatas=metas)
 
     def _texts(self, texts: list[str], metas: list[dict[str, str | int]]) -> dict[str, list[Any]]:
         """Chroma's ``documents`` and ``metadatas`` for rows of these texts: on disk the text
@@ -522,7 +516,7 @@ class Index:
     @guarded
     def titles_and_days(self) -> tuple[dict[str, str], dict[str, int]]:
         """Article id -> title, and article id -> publication day (see ``days``), from one
-        read of the articles (whose metadata holds their whole texts, on disk)."""
+        read of the articles (the retriever wants both whenever the index changes)."""
         ids, metas = _columns(self._articles, ["metadatas"])
         titles = {i: str(m.get("title", "")) for i, m in zip(ids, metas, strict=True)}
         days = {i: dates.day(_opt(m.get("published"))) for i, m in zip(ids, metas, strict=True)}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pysbd
 import pytest
 
-from assistant.chunking import SPLITTER, SPLITTERS, chunk, split_sentences
+from assistant.chunking import SPLITTERS, chunk, split_sentences
 from assistant.ingest import article_id, normalise
 from assistant.records import Article, Passage
 
@@ -67,12 +67,10 @@ def test_pysbd_sentences_are_the_ones_it_segments(bundled: Article) -> None:
         assert ours == theirs
 
 
-@pytest.mark.parametrize("splitter", sorted(SPLITTERS))
-def test_both_splitters_cut_the_bundled_article_into_the_same_sentences(
-    bundled: Article, splitter: str
-) -> None:
-    spans = split_sentences(bundled.text, splitter)
-    assert spans == split_sentences(bundled.text, SPLITTER)
+def test_both_splitters_cut_the_bundled_article_into_the_same_sentences(bundled: Article) -> None:
+    assert set(SPLITTERS) == {"sentencex", "pysbd"}
+    spans = split_sentences(bundled.text, "sentencex")
+    assert spans == split_sentences(bundled.text, "pysbd")
     assert len(spans) > 20
 
 
