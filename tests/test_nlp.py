@@ -31,4 +31,6 @@ def test_one_pipeline_gives_the_entities_of_an_entity_only_pipeline() -> None:
     fewer = [[(e.text, e.label_) for e in doc.ents] for doc in parse(texts, disable=NER_ONLY)]
     assert full == fewer
     assert ("Istanbul", "GPE") in full[0]
-    assert not parse(texts, disable=NER_ONLY)[0].has_annotation("DEP")
+    alone = parse(texts, disable=NER_ONLY)[0]
+    assert not alone.has_annotation("DEP") and not alone.has_annotation("TAG")
+    assert alone.tensor.size == 0  # the shared token vectors were not computed
