@@ -30,8 +30,12 @@ ENTITY_LABELS: dict[str, frozenset[str]] = {
     "city": frozenset({"GPE"}),
     "place": frozenset({"GPE", "LOC", "FAC"}),
     "organisation": frozenset({"ORG"}),
+    "work": frozenset({"WORK_OF_ART"}),
+    "event": frozenset({"EVENT"}),
+    "product": frozenset({"PRODUCT", "ORG"}),
 }
-"""The spaCy labels that answer each kind of question."""
+"""The spaCy labels that answer each kind of question (the last three for short answers
+alone: ``patterns.SHORT_TYPES``)."""
 PATTERN_KINDS = ("number", "duration")
 CACHE_SIZE = 20_000
 
@@ -75,7 +79,11 @@ def phrases_of(texts: Sequence[str], kind: str, counting: Sequence[str] = ()) ->
     for text, found in zip(texts, _entities(texts), strict=True):
         spans = {
             (a, b)
-            for a, b in (_unpossessed(text, a, b) for a, b, label in found if label in labels)
+            for a, b in (
+                _unquoted(text, *_unpossessed(text, a, b))
+                for a, b, label in found
+                if label in labels
+            )
             if places.fits(kind, text[a:b])
         }
         if kind in PATTERN_KINDS:
@@ -115,6 +123,19 @@ def _unpossessed(text: str, start: int, end: int) -> Span:
     """The span without a possessive ending ("Virginia's" -> "Virginia"), which the tagger
     sometimes takes into a name."""
     return (start, end - 2) if text[start:end].endswith(_POSSESSIVE) else (start, end)
+
+
+_QUOTES = "\"'“”‘’«»"
+
+
+def _unquoted(text: str, start: int, end: int) -> Span:
+    """The span without quotation marks at either end (the recogniser takes the opening one
+    of a title into the name: '"Squid Game')."""
+    while start < end and text[start] in _QUOTES:
+        start += 1
+    while end > start and text[end - 1] in _QUOTES:
+        end -= 1
+    return start, end
 
 
 def phrases(text: str, kind: str) -> list[Span]:

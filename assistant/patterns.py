@@ -42,6 +42,38 @@ _ORG_NOUN = (
     r"airline|retailer|chain|university|school|band|league|club|outlet|newspaper|automaker|"
     r"carrier|giant|maker|startup|government|department|court)s?"
 )
+_WHICH_WIDE = (
+    r"\b(?:what|which)\s+"
+    r"(?:(?!(?:is|are|was|were|will|would|can|could|did|does|do|has|have|had|"
+    r"of|from|to|in|on|at|for|with|by|about|into|after|before|over|than|that|all|and|or)\b)"
+    r"[\w.’'-]+\s+){0,3}?"
+)
+"""``_WHICH`` with up to three words before the noun ("which prominent Fox News host"), none
+of them a preposition ("which app from all government ...")."""
+_MORE_PERSON_NOUNS = (
+    r"(?:figure|personality|entertainer|designer|astronaut|mayor|nominee|challenger|rival|"
+    r"suspect|owner|heir|economist|commander|boxer|golfer|swimmer|runner|driver|dancer|"
+    r"filmmaker|producer|novelist|poet|composer|guitarist|drummer|influencer|youtuber)s?"
+)
+_MORE_ORG_NOUNS = (
+    r"(?:union|restaurant|store|publisher|studio|channel|magazine|charity|institution|"
+    r"college|hospital|museum|franchise|label|service|broadcaster|insurer|lender|"
+    r"manufacturer)s?"
+)
+_WORK_NOUN = (
+    r"(?:film|movie|show|series|sitcom|song|album|book|novel|play|musical|game|painting|"
+    r"single|documentary|podcast|poem|opera|strip|comic|programme|program|sequel|anthem|"
+    r"ballad|track)s?"
+)
+_EVENT_NOUN = (
+    r"(?:race|tournament|championship|competition|festival|event|marathon|cup|contest|"
+    r"summit|conference|war|battle|award|prize|ceremony)s?"
+)
+_PRODUCT_NOUN = (
+    r"(?:app|platform|phone|smartphone|device|car|vehicle|drug|medication|software|"
+    r"website|chatbot|console|gadget|headset|browser|aircraft|plane|jet|rocket|spacecraft|"
+    r"satellite|weapon|missile|tank)s?"
+)
 QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "duration",
@@ -77,6 +109,19 @@ QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("organisation", re.compile(rf"{_WHICH}{_ORG_NOUN}\b", re.I)),
     ("reason", re.compile(r"\bwhy\b", re.I)),
 )
+SHORT_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("person", re.compile(rf"{_WHICH_WIDE}(?:{_PERSON_NOUN}|{_MORE_PERSON_NOUNS})\b", re.I)),
+    ("organisation", re.compile(rf"{_WHICH_WIDE}(?:{_ORG_NOUN}|{_MORE_ORG_NOUNS})\b", re.I)),
+    ("work", re.compile(rf"{_WHICH_WIDE}{_WORK_NOUN}\b", re.I)),
+    ("event", re.compile(rf"{_WHICH_WIDE}{_EVENT_NOUN}\b", re.I)),
+    ("product", re.compile(rf"{_WHICH_WIDE}{_PRODUCT_NOUN}\b", re.I)),
+)
+"""More kinds, asked in more words, for the short answer alone (``short_type``): a title, an
+event or a product ("which sitcom", "which race", "which app"), and people and organisations
+by more nouns ("which public figure", "which labor union"). The answerer's features keep to
+``QUESTION_TYPES``: there a kind that spaCy often misses (a title it does not know as one)
+would count against the sentence that answers (fitted with these kinds, the odd weeks'
+accuracy fell from 44.0% to 41.5%)."""
 
 
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
@@ -89,10 +134,26 @@ def question_type(question: str) -> str | None:
     and the earliest question phrase in it decides: in "Which state is represented by X,
     whose bid ...", "which state" asks, "whose" does not.
     """
-    parts = _SENTENCE_BREAK.split(question.strip())
-    asked = next((p for p in reversed(parts) if "?" in p), parts[-1])
+    asked = _asked(question)
     found = [(m.start(), n) for n, (_, p) in enumerate(QUESTION_TYPES) if (m := p.search(asked))]
     return QUESTION_TYPES[min(found)[1]][0] if found else None
+
+
+def _asked(question: str) -> str:
+    """The sentence of ``question`` that asks: its last with a question mark, or its last."""
+    parts = _SENTENCE_BREAK.split(question.strip())
+    return next((p for p in reversed(parts) if "?" in p), parts[-1])
+
+
+def short_type(question: str) -> str | None:
+    """The kind of thing a short answer to ``question`` is: its ``question_type``, or else a
+    kind of ``SHORT_TYPES``, read the same way."""
+    found = question_type(question)
+    if found is not None:
+        return found
+    asked = _asked(question)
+    hits = [(m.start(), n) for n, (_, p) in enumerate(SHORT_TYPES) if (m := p.search(asked))]
+    return SHORT_TYPES[min(hits)[1]][0] if hits else None
 
 
 _COUNTED = re.compile(

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from assistant.answerer import keywords
 from assistant.entities import ENTITY_LABELS, phrases_of
 from assistant.lexical import stem
-from assistant.patterns import WORD, answer_kind_phrase, counted, names, question_type
+from assistant.patterns import WORD, answer_kind_phrase, counted, names, short_type
 from assistant.records import Citation, Short
 
 _ASKING = frozenset(
@@ -50,7 +50,7 @@ def find(
     None when the question does not ask for a number, date, duration, person, place or
     organisation, or no cited sentence holds one that the question does not already name.
     """
-    kind = question_type(question)
+    kind = short_type(question)
     if kind not in ENTITY_LABELS:
         return None
     for citation in citations:

@@ -32,6 +32,7 @@ from assistant.answerer import (
 from assistant.chunking import chunk
 from assistant.embedding import Embedder
 from assistant.ingest import article_id
+from assistant.patterns import short_type
 from assistant.reader import Scorer
 from assistant.records import Article, Hit, Span
 
@@ -91,6 +92,29 @@ def candidate(sentence: str, hit: Hit = HIT) -> Candidate:
 )
 def test_question_type(question: str, kind: str | None) -> None:
     assert question_type(question) == kind
+    assert short_type(question) == kind  # a short answer looks for the same kind first
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Which prominent Fox News host left the network?", "person"),
+        ("Which public figure will plead guilty?", "person"),
+        ("She was best known for her role on which popular sitcom?", "work"),
+        ("What song did the president sing at the dinner?", "work"),
+        ("He set a record by completing which race in two hours?", "event"),
+        ("He announced his bid on which social media platform?", "product"),
+        ("Agencies must remove which app from all government devices?", "product"),
+        ("Which labor union ended its strike?", "organisation"),
+        ("Which film festival opened this week?", "work"),
+        ("What did Putin say after the last round?", None),
+    ],
+)
+def test_a_short_answer_looks_for_more_kinds_than_the_answerer(
+    question: str, kind: str | None
+) -> None:
+    assert question_type(question) is None
+    assert short_type(question) == kind
 
 
 @pytest.mark.parametrize(

@@ -121,3 +121,30 @@ def test_a_number_of_the_thing_counted_is_preferred() -> None:
 def test_a_count_named_in_other_words_still_finds_the_number() -> None:
     short = find("How many bodies will be handed back?", [cite(SENTENCES[2])], article_text)
     assert short is not None and short.text == "approximately 6,000"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "expected"),
+    [
+        (
+            "The singers closed the dinner with the Don McLean classic “American Pie” for the "
+            "guests.",
+            "What song did the singers perform at the dinner?",
+            "American Pie",
+        ),
+        (
+            'Netflix released a trailer for the second season of "Squid Game" on Tuesday.',
+            "Netflix released a trailer for which show?",
+            "Squid Game",
+        ),
+        (
+            "Kiptum won the Chicago Marathon in a world record time of two hours and 35 seconds.",
+            "Kiptum set a world record by winning which race?",
+            "the Chicago Marathon",
+        ),
+    ],
+)
+def test_a_title_or_an_event_is_a_short_answer_without_its_quotation_marks(
+    sentence: str, question: str, expected: str
+) -> None:
+    assert short_in(sentence, question) == expected
