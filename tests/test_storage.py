@@ -67,8 +67,9 @@ WORKER = textwrap.dedent(
     sys.path.insert(0, {tests!r})
     from conftest import HashingEmbedder
     from chromadb.api.models.Collection import Collection
-    from assistant import Assistant, lexical, storage
+    from assistant import Assistant, api, lexical, storage
 
+    api.FLUSH_PASSAGES = 128  # the test corpus (425 passages) is written in several flushes
     point, index_dir, command, *args = sys.argv[1:]
     calls = {{}}
 
