@@ -354,13 +354,17 @@ class Index:
         """Remove an article and all its passages; a missing id is a no-op."""
         with self.writing():
             self.store.ensure_space(0)
-            self._articles.delete(ids=[article_id])
-            self._passages.delete(where={"article_id": article_id})
-            if self._texts_of is not None:
-                self._texts_of.delete(ids=[article_id])
+            self._drop_article(article_id)
             if self._lexical is not None:
                 self._lexical.delete_article(article_id)
             self.store.wrote()
+
+    def _drop_article(self, article_id: str) -> None:
+        """Delete an article's row, its passages and its text from Chroma."""
+        self._articles.delete(ids=[article_id])
+        self._passages.delete(where={"article_id": article_id})
+        if self._texts_of is not None:
+            self._texts_of.delete(ids=[article_id])
 
     # checking --------------------------------------------------------------------------
 
@@ -394,10 +398,7 @@ class Index:
             if found.orphans:
                 self._delete_passages(list(found.orphans))
             for article_id in found.incomplete:
-                self._articles.delete(ids=[article_id])
-                self._passages.delete(where={"article_id": article_id})
-                if self._texts_of is not None:
-                    self._texts_of.delete(ids=[article_id])
+                self._drop_article(article_id)
             for lo in range(0, len(found.unreadable), self._max_batch):
                 ids = list(found.unreadable[lo : lo + self._max_batch])
                 got = self._passages.get(ids=ids, include=["documents", "metadatas"])

@@ -134,26 +134,22 @@ def question_type(question: str) -> str | None:
     and the earliest question phrase in it decides: in "Which state is represented by X,
     whose bid ...", "which state" asks, "whose" does not.
     """
-    asked = _asked(question)
-    found = [(m.start(), n) for n, (_, p) in enumerate(QUESTION_TYPES) if (m := p.search(asked))]
-    return QUESTION_TYPES[min(found)[1]][0] if found else None
-
-
-def _asked(question: str) -> str:
-    """The sentence of ``question`` that asks: its last with a question mark, or its last."""
-    parts = _SENTENCE_BREAK.split(question.strip())
-    return next((p for p in reversed(parts) if "?" in p), parts[-1])
+    return _earliest(question, QUESTION_TYPES)
 
 
 def short_type(question: str) -> str | None:
     """The kind of thing a short answer to ``question`` is: its ``question_type``, or else a
     kind of ``SHORT_TYPES``, read the same way."""
-    found = question_type(question)
-    if found is not None:
-        return found
-    asked = _asked(question)
-    hits = [(m.start(), n) for n, (_, p) in enumerate(SHORT_TYPES) if (m := p.search(asked))]
-    return SHORT_TYPES[min(hits)[1]][0] if hits else None
+    return question_type(question) or _earliest(question, SHORT_TYPES)
+
+
+def _earliest(question: str, kinds: tuple[tuple[str, re.Pattern[str]], ...]) -> str | None:
+    """The kind of ``kinds`` whose phrase comes first in the sentence of ``question`` that
+    asks (its last with a question mark, or its last); the earlier kind on a tie."""
+    parts = _SENTENCE_BREAK.split(question.strip())
+    asked = next((p for p in reversed(parts) if "?" in p), parts[-1])
+    found = [(m.start(), n) for n, (_, p) in enumerate(kinds) if (m := p.search(asked))]
+    return kinds[min(found)[1]][0] if found else None
 
 
 _COUNTED = re.compile(

@@ -47,8 +47,9 @@ def find(
 ) -> Short | None:
     """The short answer to ``question`` in the first citation that holds one, or None.
 
-    None when the question does not ask for a number, date, duration, person, place or
-    organisation, or no cited sentence holds one that the question does not already name.
+    None when the question does not ask for a number, date, duration, person, place,
+    organisation, title, event or product (``patterns.short_type``), or no cited sentence
+    holds one that the question does not already name.
     """
     kind = short_type(question)
     if kind not in ENTITY_LABELS:
