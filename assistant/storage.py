@@ -165,6 +165,11 @@ class Store:
         """Whether there is a store to open (always true for a server)."""
         return self.folder is None or (self.folder / "chroma.sqlite3").exists()
 
+    @property
+    def in_write(self) -> bool:
+        """Whether this process holds the index for writing now (its stamp is not yet new)."""
+        return self._depth > 0
+
     def changed(self) -> bool:
         """Whether another process wrote the index since this one opened it."""
         return self.folder is not None and read_stamp(self.folder) != self.stamp

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from chromadb.api.models.Collection import Collection
 
 from assistant import index as index_module
 from assistant import storage
@@ -196,6 +197,30 @@ def test_revision_is_read_again_only_after_a_write(
     assert index.revision() != first
     assert len(reads) == 1
     assert index.revision() == other.revision()
+
+
+def test_the_passage_count_is_read_again_only_after_a_write(
+    index: Index, index_dir: Path, fake_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, passages = add(index, fake_embedder, "library")
+    assert index.count() == len(passages)
+    reads: list[str] = []
+    real = Collection.count
+
+    def counted(collection: Collection) -> int:
+        reads.append(collection.name)
+        return real(collection)
+
+    monkeypatch.setattr(Collection, "count", counted)
+    assert index.count() == len(passages)
+    assert index.query(fake_embedder.embed(["library"])[0], 2)
+    assert reads == []  # nothing was written since: the stamp says so
+    other = Index(index_dir, manifest_for(fake_embedder))  # another process's view
+    _, more = add(other, fake_embedder, "bridge")
+    reads.clear()
+    assert index.count() == len(passages) + len(more)
+    assert index.count() == len(passages) + len(more)
+    assert len(reads) == 1
 
 
 def test_set_sources_replaces_the_list(index: Index, fake_embedder: Embedder) -> None:
