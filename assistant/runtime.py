@@ -174,6 +174,11 @@ def providers() -> list[str]:
     )
 
 
+def gpu() -> bool:
+    """Whether ONNX Runtime offers a GPU here (see ``providers``)."""
+    return providers()[0] == GPU_PROVIDER
+
+
 def open_session(path: Path) -> Any:
     """An ONNX Runtime session over ``path``, on the GPU when there is one."""
     import onnxruntime

@@ -8,7 +8,7 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from assistant.reader import CARD, WEIGHTS, Reader, Scorer, default_reader
+from assistant.reader import CARD, WEIGHTS, OnnxReader, Reader, Scorer, default_reader
 
 SHIPPED = resources.files("assistant").joinpath("reader")
 
@@ -32,8 +32,13 @@ def test_creating_a_reader_loads_nothing() -> None:
 
 
 @pytest.mark.slow
-def test_trained_scores_are_probabilities_independent_of_the_batch() -> None:
-    reader = default_reader()
+@pytest.mark.parametrize(("quantized", "tolerance"), [(False, 1e-4), (True, 0.03)])
+def test_trained_scores_are_probabilities_independent_of_the_batch(
+    quantized: bool, tolerance: float
+) -> None:
+    """Exactly so in float32; in int8 (the default on a CPU) each call's activations are
+    quantised by their own range, so a score moves a little with its neighbours."""
+    reader = OnnxReader(quantized=quantized)
     sentences = [
         "The council approved the bridge on Monday.",
         "Construction will start next spring.",
@@ -43,7 +48,7 @@ def test_trained_scores_are_probabilities_independent_of_the_batch() -> None:
     assert together.shape == (3,)
     assert ((together >= 0) & (together <= 1)).all()
     alone = [reader.score("When will construction start?", [s])[0] for s in sentences]
-    np.testing.assert_allclose(together, alone, atol=1e-4)
+    np.testing.assert_allclose(together, alone, atol=tolerance)
 
 
 ARTICLE = [
