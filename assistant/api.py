@@ -143,7 +143,7 @@ class Assistant:
         )
         self.retriever = HybridRetriever(
             index=self.index,
-            embedder=self.embedder,
+            embedder=self._sentences,  # the answerer embeds the same query: once is enough
             k=self.settings.top_k,
             candidates=self.settings.candidates,
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -131,6 +131,24 @@ def test_answer_cites_verified_sentences_of_the_retrieved_passages(
     assert not reply.abstained
     check_citations(bot, reply)
     assert reply.related == ()
+
+
+def test_a_question_is_embedded_once_an_ask(
+    filled: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = "When will construction of the bridge start?"
+    embedded: list[str] = []
+    real = filled.embedder.embed
+
+    def counted(texts: Sequence[str]) -> Any:
+        embedded.extend(texts)
+        return real(texts)
+
+    monkeypatch.setattr(filled.embedder, "embed", counted)
+    filled.ask(question)
+    assert embedded.count(question) == 1  # retrieval's vector serves the answerer too
+    filled.ask(question)
+    assert embedded.count(question) == 1
 
 
 def test_unconvinced_calibration_abstains_with_related_passages(
