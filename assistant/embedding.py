@@ -340,9 +340,9 @@ class SentenceTransformerEmbedder(_Packaged):
 class CachedEmbedder:
     """An embedder that remembers the vectors of the last ``size`` texts it embedded.
 
-    The answerer embeds the sentences of the passages it reads; on an index that answers
-    many questions from the same articles those sentences come back, and their vectors
-    need not be computed twice.
+    Retrieval and the answerer embed the same question, and the timeline and the check of a
+    language model's reply embed quoted sentences that come back on an index that answers
+    many questions from the same articles: through one cache, each is computed once.
     """
 
     def __init__(self, inner: Embedder, size: int = 20_000) -> None:

@@ -703,7 +703,7 @@ class Index:
         if stamp is not None and self._revision is not None and self._revision[0] == stamp:
             return self._revision[1]
         ids = _get_all(self._articles, [])["ids"]
-        found = (len(ids), hash(tuple(sorted(ids))), self._passages.count())
+        found = (len(ids), hash(tuple(sorted(ids))), self._count())
         if stamp is not None:
             self._revision = (stamp, found)
         return found
