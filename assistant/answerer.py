@@ -24,6 +24,7 @@ from assistant import dates, parts, wire
 from assistant.embedding import Embedder, Vectors
 from assistant.entities import ENTITY_LABELS, phrases_of
 from assistant.lexical import stem, words
+from assistant.matcher import default_matcher
 from assistant.patterns import (
     answer_kind_phrase,
     counted,
@@ -51,14 +52,18 @@ FEATURES = (
     "support",
     "rank",
     "age",
+    "mpnet",
     "reader",
 )
-QUESTION_FEATURES = ("gate", "passage", "dense", "clause")
+QUESTION_FEATURES = ("gate", "passage", "dense", "clause", "mpnet")
 """What the question-level gate reads: the best sentence's gate logit, and the best passage
-similarity, sentence similarity and clause similarity among the candidates."""
+similarity, sentence similarity, clause similarity and sentence matcher's cosine among the
+candidates."""
 MAX_SENTENCES = 2
 READ_TOP = 8
 """How many candidate sentences the answer reader reads per question (see ``candidates``)."""
+MATCH_TOP = 8
+"""How many candidate sentences the sentence matcher reads per question (see ``candidates``)."""
 ABSTAIN_TEXT = "The articles don't say: none of the indexed articles answers this question."
 
 
@@ -108,7 +113,7 @@ class Calibration:
             tuple(float(gate["weights"].get(name, 0.0)) for name in FEATURES) if gate else None,
             float(gate["bias"]) if gate else 0.0,
             (
-                tuple(float(question["weights"][name]) for name in QUESTION_FEATURES)
+                tuple(float(question["weights"].get(name, 0.0)) for name in QUESTION_FEATURES)
                 if question
                 else None
             ),
@@ -281,6 +286,7 @@ def candidates(
     calibration: Calibration | None = None,
     parts_of: PartsOf | None = None,
     age_of: dates.AgeOf | None = None,
+    matcher: Scorer | None = None,
 ) -> list[Candidate]:
     """Every sentence of ``hits`` with its features (see ``FEATURES``).
 
@@ -293,10 +299,13 @@ def candidates(
     to a news question is usually repeated across reports. ``reader``: the answer reader's
     probability that the sentence answers ``query`` (``reader.py``). ``age``: how old the
     sentence's article is on the day asked (``age_of``; see ``recency``), since a question about
-    the news is mostly about the latest. Reading is the costly
-    step, so with a gated ``calibration`` only the ``READ_TOP`` sentences the gate rates
-    highest are read (the others keep 0, which the reader gives non-answers anyway); without
-    one, every sentence is read (as the fit does).
+    the news is mostly about the latest. ``mpnet``: the cosine of ``query`` with the sentence
+    from the sentence matcher (``matcher.py``, a larger model than the index's). Reading and
+    matching are the costly steps, so with a gated ``calibration`` only the ``MATCH_TOP``
+    sentences the gate rates highest without the matcher are matched, and then the
+    ``READ_TOP`` it rates highest with it are read (the others keep 0: the matcher's cosine and
+    the reader's score of a sentence unrelated to the question); without one, every sentence
+    is matched and read (as the fit does).
     """
     found = _sentences(hits)
     if not found:
@@ -338,22 +347,30 @@ def candidates(
             1.0 / (1 + rank),
             recency(age_of(hit.passage.article_id) if age_of else None),
             0.0,
+            0.0,
         )
         result.append(Candidate(hit, hit.passage.sentences[k], text, features))
-    return _read(query, result, reader or default_reader(), calibration)
+    result = _scored(query, result, matcher or default_matcher(), calibration, "mpnet", MATCH_TOP)
+    return _scored(query, result, reader or default_reader(), calibration, "reader", READ_TOP)
 
 
-def _read(
-    query: str, found: list[Candidate], reader: Scorer, calibration: Calibration | None
+def _scored(
+    query: str,
+    found: list[Candidate],
+    scorer: Scorer,
+    calibration: Calibration | None,
+    feature: str,
+    top: int,
 ) -> list[Candidate]:
-    """``found`` with the reader's score as the last feature (see ``candidates``)."""
+    """``found`` with ``scorer``'s score as ``feature``, for the ``top`` sentences the gate
+    rates highest (every sentence without a gated ``calibration``; see ``candidates``)."""
     chosen = list(range(len(found)))
     if calibration is not None and calibration.gate_weights is not None:
         chosen.sort(key=lambda n: -calibration.confidence(found[n].features))
-        chosen = chosen[:READ_TOP]
-    read = reader.score(query, [found[n].text for n in chosen])
-    at = FEATURES.index("reader")
-    for n, r in zip(chosen, read, strict=True):
+        chosen = chosen[:top]
+    scores = scorer.score(query, [found[n].text for n in chosen])
+    at = FEATURES.index(feature)
+    for n, r in zip(chosen, scores, strict=True):
         features = found[n].features
         found[n] = replace(found[n], features=(*features[:at], float(r), *features[at + 1 :]))
     return found

@@ -28,6 +28,7 @@ from assistant.errors import ArticleNotFoundError, IndexMissingError, InputError
 from assistant.generate import ModelError, Writer, pick_sources
 from assistant.index import Index, Manifest
 from assistant.ingest import Parsed, collect, parse, read_file
+from assistant.matcher import default_matcher
 from assistant.reader import Scorer, default_reader
 from assistant.records import (
     Answer,
@@ -97,8 +98,10 @@ class Assistant:
             ``assistant/calibration.json``).
         reader: scores how likely a sentence answers the question (default: the trained
             answer reader, ``assistant/reader/``, loaded lazily).
-        preload: start loading the embedder and the reader now, in a thread beside the
-            opening of the index, for a process that is about to ask.
+        matcher: scores how close a sentence's meaning is to the question's (default: the
+            sentence matcher, ``assistant/matcher.py``, loaded lazily).
+        preload: start loading the embedder, the reader and the matcher now, in a thread
+            beside the opening of the index, for a process that is about to ask.
     """
 
     def __init__(
@@ -110,6 +113,7 @@ class Assistant:
         create: bool = True,
         calibration: answering.Calibration | None = None,
         reader: Scorer | None = None,
+        matcher: Scorer | None = None,
         preload: bool = False,
     ) -> None:
         base = settings or load_settings()
@@ -126,8 +130,11 @@ class Assistant:
         self._parts = parts.Cache(lambda ids: self.index.parts(ids), self.embedder)
         self.calibration = calibration or answering.default_calibration()
         self.reader = reader or default_reader(self.settings.embedding_backend)
+        self.matcher = matcher or default_matcher(
+            True if self.settings.embedding_backend == "onnx-int8" else None
+        )
         if preload:
-            _load_beside(self.embedder, self.reader)
+            _load_beside(self.embedder, self.reader, self.matcher)
         manifest = Manifest(
             model=self.embedder.name,
             dimension=self.embedder.dimension,
@@ -470,6 +477,7 @@ class Assistant:
             self.calibration,
             self._parts,
             self.retriever.ages(state.get("as_of")),
+            self.matcher,
         )
         scored = list(zip(found, answering.score(found, self.calibration), strict=True))
         articles = _Articles(self.index)

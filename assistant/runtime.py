@@ -1,6 +1,7 @@
-"""ONNX Runtime copies of the two networks, so that asking needs neither torch nor its import.
+"""ONNX Runtime copies of the networks, so that asking needs neither torch nor its import.
 
-The packaged all-MiniLM-L6-v2 (the embedder) and the answer reader are exported to ONNX from
+The packaged all-MiniLM-L6-v2 (the embedder), the answer reader and the sentence matcher's
+all-mpnet-base-v2 (``matcher``) are exported to ONNX from
 their own weights on first use, with ``torch.onnx``, and kept in the user's cache folder; no
 file is downloaded. ``int8`` copies are the same export with its weights quantised per channel
 by ONNX Runtime (dynamic quantisation): about 1.6 times as fast on a CPU, with vectors whose
@@ -151,14 +152,15 @@ def export_network(network: Any, names: Sequence[str], output: str, path: Path) 
         )
 
 
-def tokenizer(model: Path, max_length: int) -> Any:
+def tokenizer(model: Path, max_length: int, pad: str = "[PAD]") -> Any:
     """The fast tokenizer of the model folder ``model``: truncating to ``max_length`` tokens
-    (the longer text of a pair first) and padding each batch to its longest text."""
+    (the longer text of a pair first) and padding each batch to its longest text with the
+    ``pad`` token."""
     from tokenizers import Tokenizer
 
     loaded = Tokenizer.from_file(str(model / "tokenizer.json"))
     loaded.enable_truncation(max_length=max_length, strategy="longest_first")
-    loaded.enable_padding(pad_id=loaded.token_to_id("[PAD]"), pad_token="[PAD]")
+    loaded.enable_padding(pad_id=loaded.token_to_id(pad), pad_token=pad)
     return loaded
 
 
@@ -185,6 +187,7 @@ def open_session(path: Path) -> Any:
 
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(str(path), options, providers=providers())
 
 
@@ -194,11 +197,15 @@ def on_gpu(session: Any) -> bool:
 
 
 def run(session: Any, names: Sequence[str], encodings: Sequence[Any]) -> np.ndarray:
-    """Run ``session`` over tokenizer ``encodings`` padded to the same length."""
-    ids = np.array([e.ids for e in encodings], dtype=np.int64)
+    """Run ``session`` over tokenizer ``encodings`` padded to the same length; ``names`` are
+    its inputs: token ids, attention mask and, when the network takes them, token types."""
+    columns = (
+        [e.ids for e in encodings],
+        [e.attention_mask for e in encodings],
+        [e.type_ids for e in encodings],
+    )
     feeds = {
-        names[0]: ids,
-        names[1]: np.array([e.attention_mask for e in encodings], dtype=np.int64),
-        names[2]: np.array([e.type_ids for e in encodings], dtype=np.int64),
+        name: np.array(column, dtype=np.int64)
+        for name, column in zip(names, columns[: len(names)], strict=True)
     }
     return np.asarray(session.run(None, feeds)[0])

@@ -94,7 +94,13 @@ def row(
 ) -> Row:
     """The candidates of ``question`` asked on day ``as_of`` (``YYYYMMDD``), labelled."""
     found = answering.candidates(
-        question, question, hits, bot.embedder, bot.reader, age_of=bot.retriever.ages(as_of)
+        question,
+        question,
+        hits,
+        bot.embedder,
+        bot.reader,
+        age_of=bot.retriever.ages(as_of),
+        matcher=bot.matcher,
     )
     gold = [norm(a) for a in answers if norm(a)]
     labels = [int(any(f" {g} " in f" {norm(c.text)} " for g in gold)) for c in found]

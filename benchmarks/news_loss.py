@@ -66,6 +66,7 @@ def follow(bot: Assistant, q: news_data.Question, searched: int) -> Route:
         bot.reader,
         bot.calibration,
         age_of=bot.retriever.ages(asked),
+        matcher=bot.matcher,
     )
     candidate = any(news.holds(c.text, q.answer) for c in found)
     scores = answering.score(found, bot.calibration)

@@ -249,6 +249,34 @@ def test_with_a_gate_only_the_sentences_it_rates_highest_are_read(
     assert len(everyone.read) == len(found) > 1
 
 
+def test_with_a_gate_only_the_sentences_it_rates_highest_are_matched(
+    fake_embedder: Embedder, fake_reader: Scorer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(answerer, "MATCH_TOP", 1)
+    question = "When will construction start?"
+    matcher = Everything()
+    found = candidates(
+        question, question, [HIT], fake_embedder, fake_reader, GATED, matcher=matcher
+    )
+    best = max(found, key=lambda c: GATED.confidence(c.features))
+    assert matcher.read == [best.text]
+    assert [dict(zip(FEATURES, c.features, strict=True))["mpnet"] for c in found] == [
+        1.0 if c is best else 0.0 for c in found
+    ]
+    everyone = Everything()
+    candidates(question, question, [HIT], fake_embedder, fake_reader, matcher=everyone)
+    assert len(everyone.read) == len(found) > 1
+
+
+def test_the_matcher_scores_a_paraphrase_above_its_neighbours(
+    fake_embedder: Embedder, fake_reader: Scorer
+) -> None:
+    question = "When does the building work begin?"
+    found = candidates(question, question, [HIT], fake_embedder, fake_reader)
+    cosine = {c.text: dict(zip(FEATURES, c.features, strict=True))["mpnet"] for c in found}
+    assert max(cosine, key=cosine.__getitem__).startswith("Construction will start")
+
+
 def test_support_counts_the_sentences_that_repeat_an_answer(
     fake_embedder: Embedder, fake_reader: Scorer
 ) -> None:
@@ -382,7 +410,7 @@ def test_every_marker_names_a_citation() -> None:
 
 QUESTION_GATED = replace(
     GATED,
-    question_weights=(0.0, 10.0, 0.0, 0.0),  # only the best passage similarity counts
+    question_weights=(0.0, 10.0, 0.0, 0.0, 0.0),  # only the best passage similarity counts
     question_bias=-5.0,
     question_threshold=0.5,
 )
@@ -411,7 +439,7 @@ def test_the_question_gate_reads_the_whole_set_of_candidates() -> None:
 
 def test_question_features_are_the_best_of_the_candidates() -> None:
     found = answerer.question_features(GATED, [with_passage(0.2, 0.7), with_passage(0.6, 0.4)])
-    assert found == pytest.approx([10 * 0.6 - 5, 0.7, 0.6, 0.0])
+    assert found == pytest.approx([10 * 0.6 - 5, 0.7, 0.6, 0.0, 0.0])
     assert QUESTION_GATED.answerable([]) == (0.0, False)
 
 
@@ -430,6 +458,7 @@ def test_calibration_loads_its_question_gate(tmp_path: Path) -> None:
     }
     path.write_text(json.dumps(data))
     calibration = Calibration.load(path)
-    assert calibration.question_weights == (1.0, 2.0, 3.0, 4.0)
+    # a question feature added after the file was written gets no weight until it is refitted
+    assert calibration.question_weights == (1.0, 2.0, 3.0, 4.0, 0.0)
     assert (calibration.question_bias, calibration.question_threshold) == (-1.0, 0.3)
     assert default_calibration().question_weights is not None
