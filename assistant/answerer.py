@@ -62,8 +62,9 @@ candidates."""
 MAX_SENTENCES = 2
 READ_TOP = 8
 """How many candidate sentences the answer reader reads per question (see ``candidates``)."""
-MATCH_TOP = 8
-"""How many candidate sentences the sentence matcher reads per question (see ``candidates``)."""
+MATCH_TOP = 5
+"""How many candidate sentences the sentence matcher reads per question (see ``candidates``):
+on the odd weeks of RealTime QA, 5 gave the answers 8 gave, 30 ms sooner."""
 ABSTAIN_TEXT = "The articles don't say: none of the indexed articles answers this question."
 
 
