@@ -349,13 +349,13 @@ def test_a_bad_baseline_file_is_a_clear_error(tmp_path: Path) -> None:
 
 GOLD = Path(__file__).parent / "gold"
 ARTICLES = Path(__file__).parents[1] / "articles"
-GATE_PASS_RATE = "0.45"
-"""Measured 47 of the 97 cases of tests/gold passing (0.48); the gate sits three cases below.
-Raise it as answers improve (see the README for the command)."""
-GATE_FLOORS = {"hit_at_5": 0.9, "abstention_recall": 0.6, "citation_precision": 0.7}
-"""Measured hit@5 1.0, abstention recall 0.60 (12 of 20; it was 13 before the refit with the
-age feature), citation precision 0.725: a regression in retrieval, abstention or citing trips
-the gate (abstention at the next case)."""
+GATE_PASS_RATE = "0.5"
+"""Measured 51 of the 97 cases of tests/gold passing (0.53) with the sentence matcher; the gate
+sits two cases below. Raise it as answers improve (see the README for the command)."""
+GATE_FLOORS = {"hit_at_5": 0.9, "abstention_recall": 0.65, "citation_precision": 0.75}
+"""Measured hit@5 1.0, abstention recall 0.70 (14 of 20), citation precision 0.784: a
+regression in retrieval, abstention or citing trips the gate (abstention at the second case
+lost)."""
 MEDINSKY_CASE = GoldCase(
     id="who-leads-russian-team",
     question="Who leads the Russian negotiating team?",
