@@ -24,7 +24,7 @@ endif
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt torch==2.13.0
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
-	$(BIN)/python -m assistant.matcher
+	$(BIN)/python -c 'from assistant.matcher import prepare; prepare()'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -12,6 +12,7 @@ from assistant.errors import (
     IndexMismatchError,
     IndexMissingError,
     InputError,
+    ModelMissingError,
     ReadOnlyError,
     StoreError,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "IngestReport",
     "InputError",
     "Metrics",
+    "ModelMissingError",
     "Passage",
     "ReadOnlyError",
     "Settings",

