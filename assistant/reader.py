@@ -119,7 +119,7 @@ class Reader:
         return np.asarray(torch.sigmoid(logits.squeeze(-1)).float(), dtype=np.float64).reshape(-1)
 
 
-class OnnxReader:
+class OnnxReader(runtime.Network):
     """The trained reader through ONNX Runtime (see ``runtime``), loaded without importing
     torch. Exported from :class:`Reader`'s network on first use. With ``quantized`` false,
     the same scores as :class:`Reader` to five decimals; with it true, its weights in int8:
@@ -129,31 +129,12 @@ class OnnxReader:
     reader"); ``None``: int8 on a CPU, float32 on a GPU, which runs the full network fast.
     """
 
-    def __init__(self, quantized: bool | None = None) -> None:
-        self._quantized = quantized
-        self._session: Any = None
-        self._tokenizer: Any = None
-        self._lock = threading.Lock()
-
-    @property
-    def quantized(self) -> bool:
-        """Whether the network's weights are int8 (see the class)."""
-        return self._quantized if self._quantized is not None else not runtime.gpu()
-
-    def load(self) -> None:
-        """Load the network now rather than on the first call (exporting it if needed)."""
-        self._load()
-
-    def _load(self) -> Any:
-        with self._lock:
-            if self._session is None:
-                model = packaged_model_path()
-                weights = resources.files("assistant").joinpath("reader", WEIGHTS).read_bytes()
-                name = "reader-" + runtime.fingerprint(model / "model.safetensors", weights)
-                path = runtime.exported(name, self._export, self.quantized)
-                self._tokenizer = runtime.tokenizer(model, MAX_TOKENS)
-                self._session = runtime.open_session(path)
-            return self._session
+    def _prepare(self) -> tuple[Path, Any]:
+        model = packaged_model_path()
+        weights = resources.files("assistant").joinpath("reader", WEIGHTS).read_bytes()
+        name = "reader-" + runtime.fingerprint(model / "model.safetensors", weights)
+        path = runtime.exported(name, self._export, self.quantized)
+        return path, runtime.tokenizer(model, MAX_TOKENS)
 
     @staticmethod
     def _export(path: Path) -> None:

@@ -196,6 +196,39 @@ def on_gpu(session: Any) -> bool:
     return GPU_PROVIDER in session.get_providers()
 
 
+class Network:
+    """A network run through ONNX Runtime with its tokenizer, exported and opened on first
+    use; safe to share across threads. ``quantized``: int8 weights; ``None`` means int8 on a
+    CPU and float32 on a GPU, which runs the full network fast. A subclass says where its
+    export is and which tokenizer it reads with (``_prepare``)."""
+
+    def __init__(self, quantized: bool | None = None) -> None:
+        self._quantized = quantized
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def quantized(self) -> bool:
+        """Whether the network's weights are int8 (see the class)."""
+        return self._quantized if self._quantized is not None else not gpu()
+
+    def load(self) -> None:
+        """Load the network now rather than on the first call (exporting it if needed)."""
+        self._load()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._session is None:
+                path, self._tokenizer = self._prepare()
+                self._session = open_session(path)
+            return self._session
+
+    def _prepare(self) -> tuple[Path, Any]:
+        """The exported ONNX file to open (made if needed) and the tokenizer."""
+        raise NotImplementedError
+
+
 def run(session: Any, names: Sequence[str], encodings: Sequence[Any]) -> np.ndarray:
     """Run ``session`` over tokenizer ``encodings`` padded to the same length; ``names`` are
     its inputs: token ids, attention mask and, when the network takes them, token types."""
