@@ -17,6 +17,7 @@ from assistant.answerer import (
     ABSTAIN_TEXT,
     FEATURES,
     MAX_SENTENCES,
+    UNMENTIONED_TEXT,
     Calibration,
     Candidate,
     candidates,
@@ -28,6 +29,7 @@ from assistant.answerer import (
     question_keywords,
     question_type,
     score,
+    unmentioned,
 )
 from assistant.chunking import chunk
 from assistant.embedding import Embedder
@@ -336,6 +338,33 @@ def test_compose_drops_a_second_sentence_far_below_the_first() -> None:
     weak = candidate("The mayor said the bridge would cost 40 million euros.")
     answer = compose("q", [(best, 0.95), (weak, 0.6)], ONLY_DENSE, article_text)
     assert [c.quote for c in answer.citations] == [best.text]
+
+
+def test_a_person_the_passages_never_name_is_unmentioned() -> None:
+    texts = ["President Zelensky met Vladimir Putin's envoy in Istanbul."]
+    assert unmentioned("What did President Erdogan say about the talks?", texts) == ["Erdogan"]
+    assert unmentioned("What did Zelenskyy say about the talks?", texts) == []  # spelling
+    assert unmentioned("What was Vladimir Putin’s demand?", texts) == []
+    assert unmentioned("What did the president say?", texts) == []
+    assert unmentioned("Who is Kyiv's defence minister?", texts) == []  # a city, not a person
+    # Beside a person they name, only a full name they lack counts, not a lone word.
+    assert unmentioned("Did Zelensky meet Anne Hidalgo?", texts) == ["Anne Hidalgo"]
+    assert unmentioned("Was Vladimir Putin's envoy an Alpine skier?", texts) == []
+    assert unmentioned("What did Erdoğan say?", ["Recep Tayyip Erdogan spoke."]) == []
+    # One word of the name is enough: "Putin" is named, whatever the first name.
+    assert unmentioned("What did Wladimir Putin say?", texts) == []
+
+
+def test_compose_abstains_on_a_person_the_passages_never_name() -> None:
+    sure = candidate("The mayor said the bridge would cost 40 million euros.")
+    asked = "What did Mayor Anne Hidalgo say the bridge would cost?"
+    answer = compose(asked, [(sure, 0.99)], ONLY_DENSE, article_text, related=[HIT])
+    assert answer.abstained
+    assert answer.text == UNMENTIONED_TEXT.format("Anne Hidalgo")
+    assert answer.citations == ()
+    assert answer.related == (HIT,)
+    named = "What did the mayor say the bridge would cost?"
+    assert not compose(named, [(sure, 0.99)], ONLY_DENSE, article_text).abstained
 
 
 def test_compose_abstains_below_the_threshold_and_keeps_related_hits() -> None:

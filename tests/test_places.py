@@ -1,10 +1,10 @@
-"""Which governed place a name is, from GeoNames' countries and US states."""
+"""Which governed place a name is, from GeoNames' countries, US states and cities."""
 
 from __future__ import annotations
 
 import pytest
 
-from assistant.places import fits, is_country, is_state
+from assistant.places import fits, is_country, is_place, is_state
 
 
 @pytest.mark.parametrize("name", ["Ukraine", "the United States", "U.S.", "Russia", "China"])
@@ -38,3 +38,10 @@ def test_us_states_are_known() -> None:
 )
 def test_a_place_fits_the_kind_asked_for(kind: str, name: str, answers: bool) -> None:
     assert fits(kind, name) is answers
+
+
+def test_cities_countries_and_states_are_places_and_people_are_not() -> None:
+    for name in ("Kyiv", "Istanbul", "Ukraine", "the U.S.", "Ohio"):
+        assert is_place(name), name
+    for name in ("Erdogan", "Rustem Umerov", "Medinsky"):
+        assert not is_place(name), name
