@@ -15,7 +15,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,13 +78,18 @@ def articles(ids: Iterable[str] | None = None) -> dict[str, dict[str, str | None
     return found
 
 
-def split(name: str, limit: int | None = None) -> Split:
-    """The ``odd`` or ``even`` split; ``limit`` keeps the first N indexed weeks."""
+def split_weeks(name: str, everything: Sequence[Question]) -> list[str]:
+    """The ``odd`` or ``even`` weeks (1st, 3rd, ... or 2nd, 4th, ...) of ``everything``."""
     if name not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}")
-    everything = questions()
     weeks = sorted({q.week for q in everything})
-    mine = [w for n, w in enumerate(weeks, 1) if (n % 2 == 1) == (name == "odd")]
+    return [w for n, w in enumerate(weeks, 1) if (n % 2 == 1) == (name == "odd")]
+
+
+def split(name: str, limit: int | None = None) -> Split:
+    """The ``odd`` or ``even`` split; ``limit`` keeps the first N indexed weeks."""
+    everything = questions()
+    mine = split_weeks(name, everything)
     indexed, held = mine[0::2], mine[1::2]
     if limit:
         indexed, held = indexed[:limit], held[:limit]

@@ -92,9 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=None, help="where to keep the indexes")
     parser.add_argument("--json", type=Path, default=None, help="also write per-question results")
     args = parser.parse_args(argv)
-    weeks = sorted({q.week for q in news_data.questions()})
-    mine = {w for n, w in enumerate(weeks, 1) if (n % 2 == 1) == (args.split == "odd")}
-    questions = [q for q in news_data.questions() if q.week in mine and q.answer_in_results]
+    everything = news_data.questions()
+    mine = set(news_data.split_weeks(args.split, everything))
+    questions = [q for q in everything if q.week in mine and q.answer_in_results]
     questions = questions[:: max(1, len(questions) // args.questions)][: args.questions]
     rows = news_data.articles({a for q in questions for a in q.search_result_ids})
     asked = pairs(questions, {a: str(r["text"]) for a, r in rows.items()})
