@@ -65,6 +65,11 @@ STYLE = """<style>
 .answer sup.cite { font-size: .72em; font-weight: 600; color: #2563eb; margin-left: .1em; }
 .abstained { border: 1px dashed rgba(128, 128, 128, .6); border-radius: .5rem;
   padding: .6rem .8rem; font-style: italic; opacity: .85; }
+.tentative-label { display: inline-block; font-size: .8rem; font-weight: 600; color: #b45309;
+  border: 1px solid rgba(180, 83, 9, .45); border-radius: 1rem; padding: .05rem .6rem;
+  margin-bottom: .4rem; }
+.answer.tentative { opacity: .8; font-style: italic; border-left: 3px dashed rgba(180, 83, 9, .5);
+  padding-left: .75rem; }
 .source { border-left: 3px solid #eab308; padding: .15rem 0 .15rem .75rem; margin: .35rem 0 .9rem; }
 .source.related { border-left-color: rgba(128, 128, 128, .5); }
 .source-head { font-size: .92rem; }
@@ -119,6 +124,8 @@ class Turn:
     notice: str | None = None
     unsupported: tuple[str, ...] = ()
     generated: bool = False
+    tentative: bool = False
+    confidence: float | None = None
 
 
 STORED_TURNS = TypeAdapter(list[Turn])  # a stored conversation's dicts back into turns
@@ -299,6 +306,8 @@ def reply_turn(
         notice=reply.notice,
         unsupported=reply.unsupported,
         generated=reply.mode == "generated",
+        tentative=reply.status == "tentative",
+        confidence=reply.confidence,
     )
 
 
@@ -391,10 +400,17 @@ def timeline_html(events: Sequence[Event]) -> str:
     return f'<ul class="timeline">{"".join(items)}</ul>'
 
 
-def answer_html(text: str) -> str:
-    """An answer's text, escaped, with its ``[n]`` markers set as superscripts."""
+def answer_html(text: str, tentative: bool = False) -> str:
+    """An answer's text, escaped, with its ``[n]`` markers set as superscripts; a tentative
+    one in a quieter style."""
     marked = re.sub(r"\[(\d+)\]", r'<sup class="cite">[\1]</sup>', esc(text))
-    return f'<div class="answer">{marked}</div>'
+    return f'<div class="answer{" tentative" if tentative else ""}">{marked}</div>'
+
+
+def tentative_html(confidence: float | None) -> str:
+    """The label above a tentative reply: it may not answer the question."""
+    sure = f" · confidence {confidence:.0%}" if confidence is not None else ""
+    return f'<div class="tentative-label">May not answer your question{sure}</div>'
 
 
 def results_html(results: Sequence[FileResult]) -> str:
@@ -466,9 +482,11 @@ def render_turn(turn: Turn) -> None:
         else:
             if turn.notice:
                 st.info(md_escape(turn.notice), icon=":material/info:")
-            if turn.short:
+            if turn.tentative:
+                st.html(tentative_html(turn.confidence))
+            elif turn.short:
                 st.html(short_html(turn.short))
-            st.html(answer_html(turn.text))
+            st.html(answer_html(turn.text, tentative=turn.tentative))
             if turn.unsupported:
                 with st.expander("Removed: not supported by the sources"):
                     st.html("".join(f"<p><s>{esc(s)}</s></p>" for s in turn.unsupported))

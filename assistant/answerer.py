@@ -2,12 +2,16 @@
 
 Each sentence of the retrieved passages is a candidate. Logistic models, fitted on RealTime
 QA and SQuAD 2.0 by ``benchmarks/calibrate.py`` and stored in ``calibration.json``, turn its
-features into probabilities that the sentence answers the question: the *choice* model, which
-reads the answer reader's score too, picks the sentence; the sentence *gate*, which leaves the
-reader out (its scores rank sentences well within a question but are not comparable across
-questions), rates each sentence on its own; the *question gate* rates the whole set of
-candidates. The assistant answers when either gate reaches its threshold, and abstains
-otherwise.
+features into probabilities: the *choice* model, which reads the answer reader's score too,
+picks the sentence; the sentence *gate*, which leaves the reader out (its scores rank
+sentences well within a question but are not comparable across questions), rates each
+sentence on its own; the *question gate* rates the whole set of candidates; the *topic gate*
+rates whether the passages are about the question's subject at all.
+
+The reply has one of three outcomes (``Answer.status``): ``refused`` when the question names
+someone or something the passages never mention, or the topic gate says they are not about
+it; ``answered`` when either answer gate reaches its threshold; ``tentative`` otherwise: the
+closest one or two sentences, cited, under words that say they may not answer.
 """
 
 from __future__ import annotations
@@ -26,14 +30,17 @@ from rapidfuzz import fuzz, process
 
 from assistant import dates, parts, places, wire
 from assistant.embedding import Embedder, Vectors
-from assistant.entities import ENTITY_LABELS, phrases, phrases_of
+from assistant.entities import ENTITY_LABELS, named, phrases_of
 from assistant.lexical import stem, words
 from assistant.matcher import default_matcher
+from assistant.nlp import parse
 from assistant.patterns import (
     answer_kind_phrase,
+    asks,
     counted,
     fold,
     has_answer_type,
+    is_furniture,
     names,
     question_type,
 )
@@ -63,6 +70,10 @@ QUESTION_FEATURES = ("gate", "passage", "dense", "clause", "mpnet")
 """What the question-level gate reads: the best sentence's gate logit, and the best passage
 similarity, sentence similarity, clause similarity and sentence matcher's cosine among the
 candidates."""
+TOPIC_FEATURES = ("passage", "dense", "clause", "mpnet", "covered")
+"""What the topic gate reads: the best passage similarity, sentence similarity, clause
+similarity and sentence matcher's cosine among the candidates, and the largest share of the
+question's weighted keywords that one passage holds (1 - the least ``missing``)."""
 MAX_SENTENCES = 2
 READ_TOP = 8
 """How many candidate sentences the answer reader reads per question (see ``candidates``)."""
@@ -71,6 +82,11 @@ MATCH_TOP = 5
 on the odd weeks of RealTime QA, 5 gave the answers 8 gave, 30 ms sooner."""
 ABSTAIN_TEXT = "The articles don't say: none of the indexed articles answers this question."
 UNMENTIONED_TEXT = "The articles don't say: the passages closest to this question never mention {}."
+OFF_TOPIC_TEXT = (
+    "The articles don't say: none of the indexed articles is about this; "
+    "the closest passages never mention {}."
+)
+TENTATIVE_TEXT = "The articles may not answer this directly; the closest they come:"
 NAME_MATCH = 85
 """How alike (RapidFuzz's ratio, 0 to 100) a word of the passages must be to a word of a
 name the question gives for the passages to mention that person: "Zelenskyy"
@@ -102,6 +118,9 @@ class Calibration:
     question_weights: tuple[float, ...] | None = None
     question_bias: float = 0.0
     question_threshold: float = 0.5
+    topic_weights: tuple[float, ...] | None = None
+    topic_bias: float = 0.0
+    topic_threshold: float = 0.5
 
     @classmethod
     def load(cls, path: Path | None = None) -> Calibration:
@@ -115,6 +134,7 @@ class Calibration:
         weights = tuple(float(data["weights"].get(name, 0.0)) for name in FEATURES)
         gate = data.get("gate")
         question = data.get("question")
+        topic = data.get("topic")
         return cls(
             weights,
             float(data["bias"]),
@@ -129,6 +149,13 @@ class Calibration:
             ),
             float(question["bias"]) if question else 0.0,
             float(question["threshold"]) if question else 0.5,
+            (
+                tuple(float(topic["weights"].get(name, 0.0)) for name in TOPIC_FEATURES)
+                if topic
+                else None
+            ),
+            float(topic["bias"]) if topic else 0.0,
+            float(topic["threshold"]) if topic else 0.5,
         )
 
     def probability(self, features: Sequence[float]) -> float:
@@ -159,6 +186,24 @@ class Calibration:
         question = _logistic(self.question_weights, self.question_bias, found)
         answers = sentence >= self.threshold or question >= self.question_threshold
         return max(sentence, question), answers
+
+    def on_topic(self, candidates: Sequence[Sequence[float]]) -> tuple[float, bool]:
+        """The topic gate's probability that the passages (given by their candidates'
+        features) are about the question's subject, and whether it reaches
+        ``topic_threshold``. Without topic weights every question with candidates is."""
+        if not candidates:
+            return 0.0, False
+        if self.topic_weights is None:
+            return 1.0, True
+        p = _logistic(self.topic_weights, self.topic_bias, topic_features(candidates))
+        return p, p >= self.topic_threshold
+
+
+def topic_features(candidates: Sequence[Sequence[float]]) -> list[float]:
+    """``TOPIC_FEATURES`` of a question's candidates."""
+    best = [max(c[FEATURES.index(name)] for c in candidates) for name in TOPIC_FEATURES[:-1]]
+    missing = FEATURES.index("missing")
+    return [*best, 1.0 - min(c[missing] for c in candidates)]
 
 
 def question_features(
@@ -222,14 +267,21 @@ def sentence_text(passage: Passage, span: Span) -> str:
 
 def _sentences(hits: Sequence[Hit]) -> list[tuple[int, Hit, int, str, str]]:
     """Each sentence of the hits once, with the rank of its hit, its number in the passage
-    and the sentence before it there (headlines left out: they restate, not answer)."""
+    and the sentence before it there. Left out, as never an answer: headlines (they restate),
+    questions (a sentence that asks does not tell) and page furniture ("More: ...", bylines;
+    ``patterns.is_furniture``)."""
     seen: set[tuple[str, int]] = set()
     found = []
     for rank, hit in enumerate(hits):
         before = ""
         for n, span in enumerate(hit.passage.sentences):
             text = sentence_text(hit.passage, span)
-            if (hit.passage.article_id, span.start) not in seen and text != hit.title:
+            if (
+                (hit.passage.article_id, span.start) not in seen
+                and text != hit.title
+                and not asks(text)
+                and not is_furniture(text)
+            ):
                 seen.add((hit.passage.article_id, span.start))
                 found.append((rank, hit, n, text, before))
             before = text
@@ -394,15 +446,19 @@ def compose(
     related: Sequence[Hit] = (),
     lead: Callable[[list[tuple[Candidate, float]], list[bool]], Lead] | None = None,
 ) -> Answer:
-    """The answer from scored candidates: the best one or two sentences, or an abstention.
+    """The answer from scored candidates: refused, tentative or answered (``Answer.status``).
 
-    The reply abstains unless the gates say some candidate answers
-    (``Calibration.answerable``); it then gives the best-scored sentence, and the second best
-    when its score is at least ``second_ratio`` of the best and its own gate probability
-    reaches ``threshold``. ``lead`` (see ``assistant.preference``) may put another answering
-    sentence first (the newest, an attributed one) and say as of when.
-    ``Answer.confidence`` is the gates' probability (``Calibration.answerable``).
-    A citation is only returned after ``article_text(id)[start:end] == quote`` is checked.
+    Refused when the question names someone or something the passages never mention
+    (``unmentioned``) or the topic gate says they are not about it (``Calibration.on_topic``).
+    Otherwise the reply is ``answered`` when the gates say some candidate answers
+    (``Calibration.answerable``): the best-scored sentence, and the second best when its score
+    is at least ``second_ratio`` of the best and its own gate probability reaches
+    ``threshold``. When they do not, it is ``tentative``: the best two, under
+    ``TENTATIVE_TEXT``.
+    ``lead`` (see ``assistant.preference``) may put another answering sentence first (the
+    newest, an attributed one) and say as of when. ``Answer.confidence`` is the gates'
+    probability. A citation is only returned after ``article_text(id)[start:end] == quote``
+    is checked.
     """
     ranked = sorted(scored, key=lambda cs: -cs[1])
     passages = {c.hit.passage.id: c.hit.passage.text for c, _ in ranked}
@@ -410,22 +466,28 @@ def compose(
     if missing:
         text = UNMENTIONED_TEXT.format(" and ".join(missing))
         return Answer(question, text, True, (), tuple(related), 0.0)
+    features = [c.features for c, _ in ranked]
+    _, about = calibration.on_topic(features)
+    if not about:
+        absent = absent_words(question, list(passages.values()))
+        text = OFF_TOPIC_TEXT.format(" or ".join(f'"{w}"' for w in absent)) if absent else ""
+        return Answer(question, text or ABSTAIN_TEXT, True, (), tuple(related), 0.0)
     gated = calibration.gate_weights is not None
     gate = [calibration.confidence(c.features) if gated else p for c, p in ranked]
-    best = max(gate, default=0.0)
-    sure, answers = calibration.answerable([c.features for c, _ in ranked], best)
-    if not answers:
-        return Answer(question, ABSTAIN_TEXT, True, (), tuple(related), sure)
+    sure, answers = calibration.answerable(features, max(gate, default=0.0))
     chosen_lead = lead(ranked, [g >= calibration.threshold for g in gate]) if lead else Lead()
     if chosen_lead.index:
         head = ranked.pop(chosen_lead.index)
         ranked.insert(0, head)
         gate.insert(0, gate.pop(chosen_lead.index))
-    floor = calibration.second_ratio * ranked[0][1]
+    # A sure reply adds the second sentence when it is nearly as likely and passes the gate
+    # too; an unsure one gives the closest two, since the best two hold the answer far more
+    # often than the best one.
+    floor = calibration.second_ratio * ranked[0][1] if answers else 0.0
     chosen = [ranked[0][0]] + [
         c
         for (c, p), g in zip(ranked[1:MAX_SENTENCES], gate[1:], strict=False)
-        if p >= floor and g >= calibration.threshold and not chosen_lead.alone
+        if p >= floor and (g >= calibration.threshold or not answers) and not chosen_lead.alone
     ]
     chosen = [c for c in chosen if verified(c, article_text)]
     unique: dict[str, Candidate] = {}
@@ -441,40 +503,81 @@ def compose(
         for n, c in enumerate(chosen, 1)
     )
     text = " ".join(f"{c.quote} [{c.marker}]" for c in citations)
+    if not answers:
+        return Answer(
+            question, f"{TENTATIVE_TEXT} {text}", False, citations, (), sure, status="tentative"
+        )
     if chosen_lead.prefix:
         text = f"{chosen_lead.prefix} {text}"
     return Answer(question, text, False, citations, (), sure)
 
 
+def absent_words(question: str, texts: Sequence[str], most: int = 2) -> list[str]:
+    """Up to ``most`` of the question's nouns that none of ``texts`` holds (by stem), rarest
+    first, leaving out the commonest (``RARE_ZIPF``): what a refusal can say is missing."""
+    present = {k for text in texts for k in keywords(text)}
+    found: dict[str, str] = {}
+    for token in parse([question], disable=("parser", "ner", "lemmatizer"))[0]:
+        word = token.text.lower()
+        key = stem(word)
+        if (
+            token.pos_ in ("NOUN", "PROPN")
+            and key not in present
+            and key not in _STOP_STEMS
+            and _zipf(word) < RARE_ZIPF
+        ):
+            found.setdefault(key, token.text)
+    return sorted(found.values(), key=lambda w: _zipf(w.lower()))[:most]
+
+
+RARE_ZIPF = 5.5
+"""Nouns rarer than this (wordfreq's Zipf scale: 5.5 is about three times in 100,000 words)
+name a subject; commoner ones ("people", "year", "time") do not."""
+
+
+UNMENTIONED_LABELS = frozenset(
+    {"PERSON", "ORG", "FAC", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"}
+)
+"""The kinds of name (spaCy's labels) a question may give that the passages must mention
+for them to answer it: people, organisations, places, products, events, works and laws, not
+nationalities ("Russian" is how reporters write "Russia")."""
+
+
 def unmentioned(question: str, texts: Sequence[str]) -> list[str]:
-    """The people ``question`` names (spaCy's ``PERSON``) of whom no word is in ``texts``.
+    """The names ``question`` gives (``UNMENTIONED_LABELS``) of which no word is in ``texts``.
 
     Each capitalised word of the name ("Erdogan" of "President Erdogan", "Putin" of
     "Putin's") is looked for among the words of ``texts``, case and accents folded and with
-    the spelling slack of ``NAME_MATCH``. A question about someone the passages closest
-    to it never name is not answered by them, however near their topic (on RealTime QA's odd
-    weeks: 7 of the 36 unanswerable questions that name a person, none of the 50 answerable
-    ones). A name that is also a place's (spaCy takes "Kyiv" for a person) is left out, and
-    so is a one-word name beside a person the passages do name.
+    the spelling slack of ``NAME_MATCH``; a place also counts as mentioned by another name of
+    it (``places.aliases``: "Kyiv" by "Ukraine"). A question about someone or something the
+    passages closest to it never name is not answered by them, however near their topic. A
+    person's name that is also a place's (spaCy takes "Kyiv" for a person) is left out, and
+    so is a one-word name beside a name the passages do mention (more often an adjective or a
+    team spaCy took for a name, as in "a female Alpine skier", than a second subject).
     """
-    names = [question[a:b] for a, b in phrases(question, "person")]
-    names = [name for name in names if not places.is_place(name)]  # "Kyiv" is no person
-    if not names:
+    given = [
+        (name, label)
+        for name, label in named(question)
+        if label in UNMENTIONED_LABELS and not (label == "PERSON" and places.is_place(name))
+    ]
+    if not given:
         return []
     seen = {w for text in texts for w in _words(text)}
-    missing = [
-        name
-        for name in names
-        if (found := _capitalised(name))
-        and not any(
-            process.extractOne(w, seen, scorer=fuzz.ratio, score_cutoff=NAME_MATCH) for w in found
+
+    def mentioned(name: str, label: str) -> bool:
+        found = _capitalised(name)
+        if label in ("GPE", "LOC"):
+            found |= {w for alias in places.aliases(name) for w in _capitalised(alias)}
+        return not found or any(
+            process.extractOne(w, seen, scorer=fuzz.ratio, score_cutoff=NAME_MATCH)
+            or any(s.startswith(w) for s in seen)  # "the West" in "Western", "Europe" ...
+            for w in found
         )
-    ]
-    if len(missing) < len(names):
-        # Beside a person the passages do name, a lone word is more often an adjective or a
-        # team spaCy took for a person ("a female Alpine skier") than a second person.
+
+    missing = [name for name, label in given if not mentioned(name, label)]
+    if len(missing) < len(given):
         missing = [name for name in missing if len(_capitalised(name)) > 1]
-    return missing
+    return list(dict.fromkeys(missing))
 
 
 _WORD = re.compile(r"\b[^\W\d_]{3,}")

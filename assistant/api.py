@@ -500,9 +500,11 @@ class Assistant:
         )
         if not reply.abstained:
             reply = replace(
-                reply,
-                citations=self._annotate(reply.citations, articles, state.get("as_of")),
-                short=short.find(state["question"], reply.citations, articles.text),
+                reply, citations=self._annotate(reply.citations, articles, state.get("as_of"))
+            )
+        if reply.status == "answered":  # a tentative reply gets no short-answer headline
+            reply = replace(
+                reply, short=short.find(state["question"], reply.citations, articles.text)
             )
         started = state.get("started", time.monotonic())
         return _Drafted(
@@ -546,6 +548,9 @@ class Assistant:
     def _generate(self, draft: _Drafted, writer: Writer) -> Iterator[Answer]:
         """The model's answer, streamed, then verified; the extractive one when it fails."""
         question, fallback = draft.question, draft.extractive
+        if fallback.status == "refused":  # the articles are not about it: nothing to write from
+            yield fallback
+            return
         sources = pick_sources(
             draft.scored, lambda c: answering.verified(c, draft.articles.text), draft.articles.date
         )
@@ -562,14 +567,10 @@ class Assistant:
             return
         checked = verify.check(text, sources, self._sentences.embed, verify.support_floor())
         if checked.declined:
-            notice = (
-                None
-                if fallback.abstained
-                else "The language model found no answer in the sources; this is the answer "
-                "without it."
-            )
             yield replace(
-                fallback, mode="generated" if notice is None else "extractive", notice=notice
+                fallback,
+                notice="The language model found no answer in the sources; this is the answer "
+                "without it.",
             )
             return
         if not checked.citations:
@@ -581,9 +582,10 @@ class Assistant:
             )
             return
         dropped = len(checked.unsupported)
+        sure = fallback.status == "answered"
         reply = Answer(
             question,
-            checked.text,
+            checked.text if sure else f"{answering.TENTATIVE_TEXT} {checked.text}",
             False,
             self._annotate(checked.citations, draft.articles, draft.as_of),
             confidence=fallback.confidence,
@@ -595,8 +597,11 @@ class Assistant:
                 else None
             ),
             unsupported=checked.unsupported,
+            status=fallback.status,
         )
-        yield replace(reply, short=short.find(question, reply.citations, draft.articles.text))
+        if sure:
+            reply = replace(reply, short=short.find(question, reply.citations, draft.articles.text))
+        yield reply
 
 
 class _Articles:

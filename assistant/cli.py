@@ -130,6 +130,8 @@ def print_answer(reply: Answer) -> None:
     short = reply.short
     if short:
         typer.echo(f"Short answer: {short.text} [{short.marker}]\n")
+    if reply.status == "tentative":
+        typer.echo(f"Tentative (confidence {reply.confidence:.0%}): ", nl=False)
     typer.echo(reply.text)
     for sentence in reply.unsupported:
         typer.echo(f"  (removed, not supported by the sources: {sentence})")

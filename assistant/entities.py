@@ -138,6 +138,23 @@ def _unquoted(text: str, start: int, end: int) -> Span:
     return start, end
 
 
+NAME_LABELS = frozenset(
+    {"PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"}
+)
+"""Entity kinds that name someone or something (not a date, a number or an amount)."""
+
+
+def named(text: str) -> list[tuple[str, str]]:
+    """The names in ``text`` (``NAME_LABELS``), each as ``(name, label)``, in order, without
+    a possessive ending or quotation marks."""
+    found = []
+    for a, b, label in _entities([text])[0]:
+        if label in NAME_LABELS:
+            start, end = _unquoted(text, *_unpossessed(text, a, b))
+            found.append((text[start:end], label))
+    return found
+
+
 def phrases(text: str, kind: str) -> list[Span]:
     """The spans of ``text`` that are a thing of ``kind`` (see :func:`phrases_of`)."""
     return phrases_of([text], kind)[0]

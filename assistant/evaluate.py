@@ -15,14 +15,16 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from tqdm import tqdm
 
 from assistant.errors import ArticleNotFoundError, GoldSetError, InputError
 from assistant.goldset import GoldCase, contains, load_gold, strip_markers
-from assistant.records import Answer, Article, Hit
+from assistant.records import Answer, Article, Hit, Status
+
+CaseKind = Literal["answerable", "abstain", "refuse"]
 
 RETRIEVAL_DEPTH = 10
 """How many passages are retrieved per evidence case; MRR is MRR@10."""
@@ -62,6 +64,8 @@ class CaseResult:
     abstained: bool
     answer_correct: bool
     answer: str
+    expected: CaseKind = "answerable"
+    status: Status = "answered"
     evidence_total: int = 0
     evidence_cited: int = 0
     citations: int = 0
@@ -97,8 +101,12 @@ class Metrics:
     mrr: float | None
     abstention_precision: float | None
     abstention_recall: float | None
-    latency_p50_ms: float | None
-    latency_p95_ms: float | None
+    answered_precision: float | None = None
+    coverage: float | None = None
+    tentative_rate: float | None = None
+    refusal_recall: float | None = None
+    latency_p50_ms: float | None = None
+    latency_p95_ms: float | None = None
 
     def to_dict(self) -> dict[str, float | int | None]:
         """The metrics as JSON-ready data, keyed by field name."""
@@ -225,13 +233,18 @@ def judge(
     if not reply.abstained:
         reasons += [problem for problem in bad_citations if problem]
         reasons += _marker_problems(reply)
-    correct = reply.abstained if case.abstain else not reply.abstained and not missing
+    if case.refuse:
+        correct = reply.status == "refused"
+    elif case.abstain:
+        correct = reply.status != "answered"
+    else:
+        correct = not reply.abstained and not missing
     return CaseResult(
         id=case.id,
         question=case.question,
         passed=not reasons,
         reasons=tuple(reasons),
-        expected_abstain=case.abstain,
+        expected_abstain=not case.answerable,
         abstained=reply.abstained,
         answer_correct=correct,
         answer=reply.text,
@@ -241,6 +254,8 @@ def judge(
         citations_supporting=supporting,
         evidence_rank=evidence_rank,
         latency_ms=latency_ms,
+        expected="refuse" if case.refuse else "abstain" if case.abstain else "answerable",
+        status=reply.status,
     )
 
 
@@ -255,16 +270,22 @@ def evidence_rank(evidence: Sequence[str], hits: Sequence[Hit]) -> int | None:
 def compute_metrics(results: Sequence[CaseResult]) -> Metrics:
     """Sum case results up into :class:`Metrics`.
 
-    Answer accuracy is over cases that expect an answer (not abstained, every group found);
-    evidence recall over evidence strings; citation precision over all citations given,
-    a citation counting when its quote is true to its article and holds an expected phrase;
-    hit@k and MRR@10 over cases with evidence; abstention precision over replies that
-    abstained, recall over cases that should abstain; latency over all asks.
+    Answer accuracy is over cases that expect an answer (answered or tentative, every group
+    found); evidence recall over evidence strings; citation precision over all citations
+    given, a citation counting when its quote is true to its article and holds an expected
+    phrase; hit@k and MRR@10 over cases with evidence; abstention precision over refused
+    replies (the case is ``abstain`` or ``refuse``), abstention recall over those cases (the
+    reply is not ``answered``); answered precision over ``answered`` replies (the case is
+    answerable and the answer right), coverage over answerable cases (right and
+    ``answered``), tentative rate over all replies, refusal recall over ``refuse`` cases
+    (``refused``); latency over all asks.
     """
     answerable = [r for r in results if not r.expected_abstain]
     with_evidence = [r for r in results if r.evidence_total]
     abstained = [r for r in results if r.abstained]
     should = [r for r in results if r.expected_abstain]
+    answered = [r for r in results if r.status == "answered"]
+    right = [r.answer_correct and r.expected == "answerable" for r in answered]
     latencies = sorted(r.latency_ms for r in results)
     passed = sum(r.passed for r in results)
     return Metrics(
@@ -282,7 +303,11 @@ def compute_metrics(results: Sequence[CaseResult]) -> Metrics:
         hit_at_5=_share([(r.evidence_rank or 99) <= 5 for r in with_evidence]),
         mrr=_mean([1 / r.evidence_rank if r.evidence_rank else 0.0 for r in with_evidence]),
         abstention_precision=_share([r.expected_abstain for r in abstained]),
-        abstention_recall=_share([r.abstained for r in should]),
+        abstention_recall=_share([r.status != "answered" for r in should]),
+        answered_precision=_share(right),
+        coverage=_share([r.answer_correct and r.status == "answered" for r in answerable]),
+        tentative_rate=_share([r.status == "tentative" for r in results]),
+        refusal_recall=_share([r.status == "refused" for r in results if r.expected == "refuse"]),
         latency_p50_ms=_percentile(latencies, 50),
         latency_p95_ms=_percentile(latencies, 95),
     )
@@ -362,6 +387,10 @@ def format_metrics(metrics: Metrics) -> list[str]:
         "retrieval hit@5": metrics.hit_at_5,
         "abstention precision": metrics.abstention_precision,
         "abstention recall": metrics.abstention_recall,
+        "answered precision": metrics.answered_precision,
+        "coverage (answered)": metrics.coverage,
+        "tentative rate": metrics.tentative_rate,
+        "refusal recall": metrics.refusal_recall,
     }
     lines = [f"{name:<22}{_pct(value)}" for name, value in shares.items()]
     lines.insert(5, f"{'retrieval MRR@10':<22}{_num(metrics.mrr, '.3f')}")
@@ -409,10 +438,12 @@ def _article_texts(assistant: Answerer) -> ArticleText:
 def _reasons(
     case: GoldCase, reply: Answer, missing: list[tuple[str, ...]], uncited: list[str]
 ) -> list[str]:
+    if case.refuse:
+        return [] if reply.status == "refused" else [f"should have refused, was {reply.status}"]
     if case.abstain:
-        return [] if reply.abstained else ["should have abstained"]
+        return [] if reply.status != "answered" else ["answered what the articles do not say"]
     if reply.abstained:
-        return ["abstained wrongly"]
+        return ["refused wrongly"]
     reasons = ["missing phrase: " + " or ".join(repr(p) for p in group) for group in missing]
     return reasons + [f"evidence not cited: {e!r}" for e in uncited]
 

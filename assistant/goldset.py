@@ -6,11 +6,16 @@ the same mappings is accepted too)::
     {"id": "ceasefire-length", "question": "What did Russia propose on ceasefire length?",
      "expect": [["two to three days", "2-3 days"]],
      "evidence": ["limited ceasefire lasting two to three days"]}
-    {"id": "football", "question": "Who won the football match?", "abstain": true}
+    {"id": "talks-china", "question": "What did China say about the talks?", "abstain": true}
+    {"id": "football", "question": "Who won the football match?", "refuse": true}
 
 ``expect`` is a list of groups: every group must match, and a group lists accepted
-alternatives. ``evidence`` is text that must lie inside the quotes of the answer's citations.
-``abstain: true`` means the only correct reply is an abstention. ``history`` holds earlier
+alternatives; the reply may be ``answered`` or ``tentative`` (``Answer.status``).
+``evidence`` is text that must lie inside the quotes of the answer's citations.
+``abstain: true`` marks a question on the articles' subject that they do not answer: the
+reply must not be ``answered`` (``refused`` or ``tentative`` pass). ``refuse: true`` marks a
+question about a subject the articles are not about: the reply must be ``refused``.
+``history`` holds earlier
 turns in the API's history format. Matching ignores case, punctuation and repeated spaces
 (see :func:`normalize`).
 
@@ -88,6 +93,7 @@ class GoldCase(BaseModel):
     expect: tuple[tuple[str, ...], ...] = ()
     evidence: tuple[str, ...] = ()
     abstain: bool = Field(default=False, strict=True)
+    refuse: bool = Field(default=False, strict=True)
     history: tuple[Turn, ...] = ()
 
     @field_validator("id", "question")
@@ -117,13 +123,24 @@ class GoldCase(BaseModel):
 
     @model_validator(mode="after")
     def _one_kind(self) -> GoldCase:
-        if self.abstain and (self.expect or self.evidence):
-            raise ValueError("a case with `abstain: true` cannot also have `expect` or `evidence`")
-        if not self.abstain and not self.expect:
+        if self.abstain and self.refuse:
+            raise ValueError("a case is either `abstain: true` or `refuse: true`, not both")
+        unanswered = "abstain" if self.abstain else "refuse" if self.refuse else None
+        if unanswered and (self.expect or self.evidence):
             raise ValueError(
-                "a case needs `expect` (phrases the answer must hold) or `abstain: true`"
+                f"a case with `{unanswered}: true` cannot also have `expect` or `evidence`"
+            )
+        if not unanswered and not self.expect:
+            raise ValueError(
+                "a case needs `expect` (phrases the answer must hold), `abstain: true` or "
+                "`refuse: true`"
             )
         return self
+
+    @property
+    def answerable(self) -> bool:
+        """Whether the articles answer this case (neither ``abstain`` nor ``refuse``)."""
+        return not (self.abstain or self.refuse)
 
     def history_dicts(self) -> list[dict[str, str]]:
         """The history as the plain dicts ``Assistant.ask`` takes."""

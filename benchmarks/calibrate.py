@@ -55,8 +55,8 @@ from assistant.records import Hit
 
 TARGET = Path(__file__).resolve().parents[1] / "assistant" / "calibration.json"
 ANSWERABLE = "answerable"
-ABSTAIN = 0.8
-"""The share of unanswerable news questions the threshold must abstain on."""
+WEEKS_2024 = 6
+"""How many of RealTime QA 2024's odd indexed weeks the fit reads (each about 170 articles)."""
 GATE_LEAVES_OUT = ("reader", "age")
 """Features the gate is not fitted on. The answer reader's scores were trained to rank the
 sentences of one question (and on the odd weeks themselves, so they are optimistic here):
@@ -70,12 +70,15 @@ UNFITTED = answering.Calibration(tuple(0.0 for _ in answering.FEATURES), 0.0, 0.
 
 @dataclass(frozen=True)
 class Row:
-    """The candidates of one question: ``kind`` is "answerable" or why it is not."""
+    """The candidates of one question: ``kind`` is "answerable" or why it is not;
+    ``unmentioned`` is whether the question names someone or something its passages never
+    mention (``answerer.unmentioned``: refused before any model is asked)."""
 
     source: str
     kind: str
     x: np.ndarray
     y: np.ndarray
+    unmentioned: bool = False
 
 
 def norm(text: str) -> str:
@@ -107,7 +110,9 @@ def row(
     x = np.asarray([c.features for c in found], dtype=np.float64).reshape(
         -1, len(answering.FEATURES)
     )
-    return Row(source, kind, x, np.asarray(labels))
+    texts = list({h.passage.id: h.passage.text for h in hits}.values())
+    missing = bool(answering.unmentioned(question, texts))
+    return Row(source, kind, x, np.asarray(labels), missing)
 
 
 def squad_rows(tmp: Path) -> dict[bool, list[Row]]:
@@ -130,20 +135,22 @@ def squad_rows(tmp: Path) -> dict[bool, list[Row]]:
     return halves
 
 
-def news_rows(index_dir: Path | None) -> list[Row]:
-    """RealTime QA rows of the odd (tuning) weeks."""
-    split = news_data.split("odd")
-    bot = news.open_index(split, index_dir or news.ROOT / "build" / "news-odd", UNFITTED)
+def news_rows(year: str, weeks: int | None = None) -> list[Row]:
+    """RealTime QA rows of a year's odd (tuning) weeks (its first ``weeks`` indexed weeks)."""
+    news_data.select(year)
+    split = news_data.split("odd", weeks)
+    bot = news.open_index(split, news.default_index(year, "odd", weeks), UNFITTED)
     k = bot.settings.top_k
     rows = []
-    for q in tqdm(split.answerable, desc="news, answerable"):
+    off = set(split.off_subject)
+    asked_as = [(q, ANSWERABLE) for q in split.answerable] + [
+        (q, "off-subject" if q in off else "unanswerable") for q in split.unanswerable
+    ]
+    for q, kind in tqdm(asked_as, desc=f"news {year}"):
         asked = dates.as_of(q.date)
         hits = bot.retriever.search(q.question, k, asked)
-        rows.append(row(bot, "news", ANSWERABLE, q.question, hits, (q.answer,), asked))
-    for q in tqdm(split.unanswerable, desc="news, unanswerable"):
-        asked = dates.as_of(q.date)
-        hits = bot.retriever.search(q.question, k, asked)
-        rows.append(row(bot, "news", "unanswerable", q.question, hits, (), asked))
+        answers = (q.answer,) if kind == ANSWERABLE else ()
+        rows.append(row(bot, f"news{year}", kind, q.question, hits, answers, asked))
     return rows
 
 
@@ -157,25 +164,50 @@ def best(row: Row, model: answering.Calibration) -> tuple[float, bool, bool]:
     return sure, answers, bool(row.y[int(np.argmax(choice))])
 
 
+def outcome(row: Row, model: answering.Calibration) -> tuple[str, bool]:
+    """What ``compose`` would reply (``Answer.status``) and whether its first sentence holds
+    the answer."""
+    if row.unmentioned or not len(row.x):
+        return "refused", False
+    if not model.on_topic([tuple(x) for x in row.x])[1]:
+        return "refused", False
+    _, answers, holds = best(row, model)
+    return ("answered" if answers else "tentative"), holds
+
+
 def rates(rows: Sequence[Row], model: answering.Calibration) -> dict[str, float]:
-    """Answer accuracy on answerable rows, abstention rate on each unanswerable kind."""
-    right: dict[str, list[bool]] = {}
+    """Per kind of question, the share of each outcome; for answerable ones, the share
+    answered right (coverage), and the precision of every answered reply."""
+    found: dict[str, list[tuple[str, bool]]] = {}
     for r in rows:
-        _, answered, holds = best(r, model)
-        right.setdefault(r.kind, []).append(
-            answered and holds if r.kind == ANSWERABLE else not answered
-        )
-    return {
-        f"{k} {'accuracy' if k == ANSWERABLE else 'abstained'}": float(np.mean(v))
-        for k, v in sorted(right.items())
-    }
+        found.setdefault(r.kind, []).append(outcome(r, model))
+    result: dict[str, float] = {}
+    for kind, seen in sorted(found.items()):
+        for status in ("answered", "tentative", "refused"):
+            result[f"{kind} {status}"] = float(np.mean([s == status for s, _ in seen]))
+        if kind == ANSWERABLE:
+            result[f"{kind} holds"] = float(np.mean([h for s, h in seen if s != "refused"] or [0]))
+            result[f"{kind} answered right"] = float(
+                np.mean([s == "answered" and h for s, h in seen])
+            )
+    answered = [
+        r.kind == ANSWERABLE and h for r in rows for s, h in [outcome(r, model)] if s == "answered"
+    ]
+    result["answered precision"] = float(np.mean(answered)) if answered else float("nan")
+    return result
 
 
-def fit(rows: Sequence[Row], abstain: float = ABSTAIN) -> answering.Calibration:
-    """The two sentence models, fitted on the candidates of every answerable question, and
-    the lowest threshold that abstains on at least ``abstain`` of the news questions that the
-    indexed articles do not address (the lowest, since an answer can be checked through its
-    citations and an abstention cannot).
+PRECISION = 0.88
+"""The answered precision the answer thresholds must reach on the tuning weeks (the goal is
+0.85 on the held-out ones)."""
+FALSE_REFUSAL = 0.03
+"""The share of answerable tuning questions (not refused by ``unmentioned``) the topic gate
+may refuse."""
+
+
+def fit(rows: Sequence[Row]) -> answering.Calibration:
+    """The two sentence models, fitted on the candidates of every answerable question; the
+    question-level gate; the topic gate; and the answer thresholds.
 
     The choice model uses every feature; the gate model leaves out ``GATE_LEAVES_OUT``.
     """
@@ -190,63 +222,102 @@ def fit(rows: Sequence[Row], abstain: float = ABSTAIN) -> answering.Calibration:
     scorer = answering.Calibration(
         tuple(float(w) for w in choice.coef_[0]),
         float(choice.intercept_[0]),
-        0.0,
+        0.5,
         gate_weights=tuple(float(w) for w in gate_weights),
         gate_bias=float(gate.intercept_[0]),
     )
-    negatives = sorted(best(r, scorer)[0] for r in rows if r.kind == "unanswerable")
-    threshold = lowest(negatives, abstain)
-    return fit_question(rows, replace(scorer, threshold=threshold), abstain)
+    scorer = fit_topic(rows, fit_question(rows, scorer))
+    return fit_thresholds(rows, scorer)
 
 
-def lowest(negatives: Sequence[float], abstain: float) -> float:
-    """The lowest threshold (in steps of 0.01) below which ``abstain`` of ``negatives`` lie."""
-    return next(
-        float(t)
-        for t in np.linspace(0.01, 0.99, 99)
-        if np.mean([p < t for p in negatives]) >= abstain
-    )
+def _news(rows: Sequence[Row]) -> list[Row]:
+    return [r for r in rows if r.source.startswith("news") and len(r.x)]
 
 
-def fit_question(
-    rows: Sequence[Row], scorer: answering.Calibration, abstain: float = ABSTAIN
-) -> answering.Calibration:
+def fit_question(rows: Sequence[Row], scorer: answering.Calibration) -> answering.Calibration:
     """The question-level gate, on the news rows: answerable questions whose answer is among
-    the candidates against the questions the indexed articles do not address, over
-    ``answering.QUESTION_FEATURES``. Its threshold is the lowest at which the answerer, which
-    answers when either gate passes, still abstains on ``abstain`` of the latter.
+    the candidates against the questions the indexed articles do not answer, over
+    ``answering.QUESTION_FEATURES``. Its threshold is set by ``fit_thresholds``.
 
     A sentence model learns which sentence of a question answers; whether any does is a
     question of the whole set of candidates: how close the best passage is, not only the
     best sentence.
     """
-    kept = [
-        r for r in rows if r.source == "news" and len(r.x) and (r.kind != ANSWERABLE or r.y.any())
-    ]
+    kept = [r for r in _news(rows) if r.kind != ANSWERABLE or r.y.any()]
     x = np.asarray([answering.question_features(scorer, [tuple(v) for v in r.x]) for r in kept])
     y = np.asarray([r.kind == ANSWERABLE for r in kept])
     model = LogisticRegression(C=1.0, max_iter=5000).fit(x, y)
-    fitted = replace(
+    return replace(
         scorer,
         question_weights=tuple(float(w) for w in model.coef_[0]),
         question_bias=float(model.intercept_[0]),
     )
-    negatives = [[tuple(v) for v in r.x] for r in kept if r.kind == "unanswerable"]
-    for t in np.linspace(0.01, 0.99, 99):
-        trial = replace(fitted, question_threshold=float(t))
-        if np.mean([not trial.answerable(x)[1] for x in negatives]) >= abstain:
-            return trial
-    return replace(fitted, question_threshold=1.0)
+
+
+def fit_topic(rows: Sequence[Row], scorer: answering.Calibration) -> answering.Calibration:
+    """The topic gate, on the news rows ``unmentioned`` leaves: answerable questions against
+    off-subject ones, over ``answering.TOPIC_FEATURES``. Its threshold is the highest that
+    refuses at most ``FALSE_REFUSAL`` of the answerable ones."""
+    kept = [r for r in _news(rows) if not r.unmentioned and r.kind in (ANSWERABLE, "off-subject")]
+    x = np.asarray([answering.topic_features([tuple(v) for v in r.x]) for r in kept])
+    y = np.asarray([r.kind == ANSWERABLE for r in kept])
+    model = LogisticRegression(C=1.0, max_iter=5000, class_weight="balanced").fit(x, y)
+    p = model.predict_proba(x)[:, 1]
+    threshold = float(np.quantile(p[y], FALSE_REFUSAL))
+    return replace(
+        scorer,
+        topic_weights=tuple(float(w) for w in model.coef_[0]),
+        topic_bias=float(model.intercept_[0]),
+        topic_threshold=round(threshold, 3),
+    )
+
+
+def fit_thresholds(rows: Sequence[Row], scorer: answering.Calibration) -> answering.Calibration:
+    """The sentence and question thresholds that answer the most answerable news questions
+    right while the answered ones are right at least ``PRECISION`` of the time (the rest of
+    what the topic gate lets through is tentative)."""
+    kept = [r for r in _news(rows) if outcome(r, scorer)[0] != "refused"]
+    cands = [[tuple(v) for v in r.x] for r in kept]
+    sentence = np.asarray([max(scorer.confidence(c) for c in cs) for cs in cands])
+    question = np.asarray(
+        [
+            1
+            / (
+                1
+                + np.exp(
+                    -(
+                        scorer.question_bias
+                        + np.dot(
+                            scorer.question_weights or (), answering.question_features(scorer, cs)
+                        )
+                    )
+                )
+            )
+            for cs in cands
+        ]
+    )
+    right = np.asarray([r.kind == ANSWERABLE and best(r, scorer)[2] for r in kept])
+    total = sum(r.kind == ANSWERABLE for r in _news(rows))
+    chosen, most = (0.99, 0.99), -1
+    for ts in np.arange(0.05, 1.0, 0.01):
+        for tq in np.arange(0.05, 1.0, 0.01):
+            answered = (sentence >= ts) | (question >= tq)
+            if answered.sum() < 20:
+                continue
+            if right[answered].mean() >= PRECISION and right[answered].sum() > most:
+                chosen, most = (float(ts), float(tq)), int(right[answered].sum())
+    print(f"answer thresholds {chosen}: {most} of {total} answerable answered right")
+    return replace(scorer, threshold=round(chosen[0], 2), question_threshold=round(chosen[1], 2))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--write", action="store_true", help="write assistant/calibration.json")
     parser.add_argument(
-        "--news-index",
-        type=Path,
-        default=None,
-        help="the odd weeks' index (default build/news-odd, built when missing)",
+        "--weeks-2024",
+        type=int,
+        default=WEEKS_2024,
+        help=f"index the first N of RealTime QA 2024's odd weeks (default {WEEKS_2024})",
     )
     parser.add_argument(
         "--rows",
@@ -260,18 +331,23 @@ def main() -> None:
     else:
         with tempfile.TemporaryDirectory() as tmp:
             squad = squad_rows(Path(tmp))
-        news_part = news_rows(args.news_index)
+        news_part = news_rows("2023") + news_rows("2024", args.weeks_2024)
         if args.rows:
             args.rows.write_bytes(pickle.dumps((squad, news_part)))
     fitted_on = squad[True] + news_part
     cal = fit(fitted_on)
-    print(f"threshold {cal.threshold:.2f}, question-level {cal.question_threshold:.2f}")
+    print(
+        f"threshold {cal.threshold:.2f}, question-level {cal.question_threshold:.2f}, "
+        f"topic {cal.topic_threshold:.3f}"
+    )
     for name, rows in (
-        ("fit: news odd weeks", [r for r in fitted_on if r.source == "news"]),
+        ("fit: news 2023 odd weeks", [r for r in fitted_on if r.source == "news2023"]),
+        ("fit: news 2024 odd weeks", [r for r in fitted_on if r.source == "news2024"]),
         ("fit: SQuAD even paragraphs", [r for r in fitted_on if r.source == "squad"]),
         ("held out: SQuAD odd paragraphs", squad[False]),
     ):
-        print(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in rates(rows, cal).items()))
+        print(f"{name}:")
+        print("\n".join(f"  {k:<28} {v:.3f}" for k, v in rates(rows, cal).items()))
     print(
         "weights:", {f: round(w, 3) for f, w in zip(answering.FEATURES, cal.weights, strict=True)}
     )
@@ -279,10 +355,12 @@ def main() -> None:
     print("gate:", {f: round(w, 3) for f, w in zip(answering.FEATURES, gate, strict=True)})
     question = zip(answering.QUESTION_FEATURES, cal.question_weights or (), strict=True)
     print("question:", {f: round(w, 3) for f, w in question})
+    topic = zip(answering.TOPIC_FEATURES, cal.topic_weights or (), strict=True)
+    print("topic:", {f: round(w, 3) for f, w in topic})
     if args.write:
         data = {
-            "fitted_on": "RealTime QA 2023 odd weeks and SQuAD 2.0 sample even paragraphs "
-            "(benchmarks/calibrate.py)",
+            "fitted_on": f"RealTime QA 2023 odd weeks, 2024 first {args.weeks_2024} odd weeks "
+            "and SQuAD 2.0 sample even paragraphs (benchmarks/calibrate.py)",
             "weights": dict(zip(answering.FEATURES, cal.weights, strict=True)),
             "bias": cal.bias,
             "threshold": cal.threshold,
@@ -297,6 +375,13 @@ def main() -> None:
                 ),
                 "bias": cal.question_bias,
                 "threshold": cal.question_threshold,
+            },
+            "topic": {
+                "weights": dict(
+                    zip(answering.TOPIC_FEATURES, cal.topic_weights or (), strict=True)
+                ),
+                "bias": cal.topic_bias,
+                "threshold": cal.topic_threshold,
             },
         }
         TARGET.write_text(json.dumps(data, indent=2) + "\n")

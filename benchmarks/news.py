@@ -43,7 +43,7 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import news_data
 
-from assistant import Answer, Assistant
+from assistant import Answer, Assistant, patterns
 from assistant.answerer import Calibration
 from assistant.goldset import normalize
 
@@ -53,7 +53,8 @@ BASELINE_K = 4
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the assistant did with one question."""
+    """What the assistant did with one question. ``kind``: "answerable", "unanswerable"
+    (on the index's subjects, not answered by it) or "off-subject" (see ``news_data``)."""
 
     id: str
     answerable: bool
@@ -63,6 +64,18 @@ class Outcome:
     in_short: bool
     in_top4: bool
     seconds: float
+    kind: str = "answerable"
+    status: str = "answered"
+    short_shown: bool = False
+    asks: bool = False
+    furniture: bool = False
+
+
+def default_index(year: str, split: str, weeks: int | None = None) -> Path:
+    """Where a split's index is kept: ``build/news-SPLIT`` (2023) or ``build/news-YEAR-SPLIT``,
+    with ``-wN`` when only the first N weeks are indexed."""
+    name = f"news-{split}" if year == "2023" else f"news-{year}-{split}"
+    return ROOT / "build" / (name + (f"-w{weeks}" if weeks else ""))
 
 
 def holds(text: str, answer: str) -> bool:
@@ -94,7 +107,7 @@ def open_index(
     return bot
 
 
-def ask(bot: Assistant, q: news_data.Question, answerable: bool, dated: bool = True) -> Outcome:
+def ask(bot: Assistant, q: news_data.Question, kind: str, dated: bool = True) -> Outcome:
     """Ask ``q`` on its quiz date (``as_of``: what a reader knew that day; ``dated``
     false: with no date, the index's newest article being "now")."""
     as_of = q.date if dated else None
@@ -102,6 +115,7 @@ def ask(bot: Assistant, q: news_data.Question, answerable: bool, dated: bool = T
     reply: Answer = bot.ask(q.question, as_of=as_of)
     seconds = time.perf_counter() - started
     short = reply.short
+    answerable = kind == "answerable"
     top = bot.retrieve(q.question, k=BASELINE_K, as_of=as_of) if answerable else []
     return Outcome(
         q.id,
@@ -112,6 +126,11 @@ def ask(bot: Assistant, q: news_data.Question, answerable: bool, dated: bool = T
         short is not None and holds(short.text, q.answer),
         any(holds(h.passage.text, q.answer) for h in top),
         seconds,
+        kind,
+        reply.status,
+        short is not None,
+        any(patterns.asks(c.quote) for c in reply.citations),
+        any(patterns.is_furniture(c.quote) for c in reply.citations),
     )
 
 
@@ -121,16 +140,35 @@ def share(flags: Sequence[bool]) -> str:
 
 def report(outcomes: Sequence[Outcome]) -> list[str]:
     yes = [o for o in outcomes if o.answerable]
-    no = [o for o in outcomes if not o.answerable]
+    no = [o for o in outcomes if o.kind == "unanswerable"]
+    off = [o for o in outcomes if o.kind == "off-subject"]
+    answered = [o for o in outcomes if o.status == "answered"]
+    shown = [o for o in yes if o.short_shown]
     times = sorted(o.seconds for o in outcomes)
     rows = [
         ("answerable questions", str(len(yes))),
-        ("unanswerable questions", str(len(no))),
-        ("answer accuracy (reply holds answer)", share([o.in_text for o in yes])),
-        ("a citation states the answer", share([o.in_citation for o in yes])),
-        ("short answer holds the answer", share([o.in_short for o in yes])),
-        ("abstained, answerable", share([o.abstained for o in yes])),
-        ("abstained, unanswerable", share([o.abstained for o in no])),
+        ("unanswerable (on-subject) questions", str(len(no))),
+        ("off-subject questions", str(len(off))),
+        ("answerable: reply cites the answer", share([o.in_citation for o in yes])),
+        (
+            "answerable: answered and cites it",
+            share([o.in_citation and o.status == "answered" for o in yes]),
+        ),
+        ("answerable: answered", share([o.status == "answered" for o in yes])),
+        ("answerable: tentative", share([o.status == "tentative" for o in yes])),
+        ("answerable: refused", share([o.status == "refused" for o in yes])),
+        (
+            "answered precision (cites the answer)",
+            share([o.answerable and o.in_citation for o in answered]),
+        ),
+        ("unanswerable: not answered", share([o.status != "answered" for o in no])),
+        ("unanswerable: refused", share([o.status == "refused" for o in no])),
+        ("off-subject: refused", share([o.status == "refused" for o in off])),
+        ("answer accuracy (reply text holds answer)", share([o.in_text for o in yes])),
+        ("short answers shown (answerable)", f"{len(shown)}"),
+        ("short answer right when shown", share([o.in_short for o in shown])),
+        ("cited sentences that ask (want 0)", str(sum(o.asks for o in outcomes))),
+        ("cited page furniture (want 0)", str(sum(o.furniture for o in outcomes))),
         (f"baseline: top-{BASELINE_K} passages hold answer", share([o.in_top4 for o in yes])),
         (
             "ask p50 / p95",
@@ -138,12 +176,13 @@ def report(outcomes: Sequence[Outcome]) -> list[str]:
             f"{times[int(0.95 * (len(times) - 1))] * 1000:.0f} ms",
         ),
     ]
-    return [f"{name:<42}{value:>12}" for name, value in rows]
+    return [f"{name:<44}{value:>10}" for name, value in rows]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--split", choices=news_data.SPLITS, default="even")
+    parser.add_argument("--year", choices=news_data.YEARS, default="2023")
     parser.add_argument("--weeks", type=int, default=None, help="index only the first N weeks")
     parser.add_argument("--index", type=Path, default=None, help="where to keep the index")
     parser.add_argument("--json", type=Path, default=None, help="also write per-question results")
@@ -160,25 +199,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(for slow modes, e.g. a language model on a CPU)",
     )
     args = parser.parse_args(argv)
+    news_data.select(args.year)
     split = news_data.split(args.split, args.weeks)
-    suffix = f"-w{args.weeks}" if args.weeks else ""
-    index_dir = args.index or ROOT / "build" / f"news-{args.split}{suffix}"
+    index_dir = args.index or default_index(args.year, args.split, args.weeks)
     print(
-        f"RealTime QA 2023, {args.split} weeks: {len(split.article_ids)} articles, "
-        f"{len(split.answerable)} answerable and {len(split.unanswerable)} unanswerable questions"
+        f"RealTime QA {args.year}, {args.split} weeks: {len(split.article_ids)} articles, "
+        f"{len(split.answerable)} answerable, {len(split.unanswerable)} unanswerable questions "
+        f"({len(split.off_subject)} of them off-subject)"
     )
     bot = open_index(split, index_dir)
     answerable, unanswerable = split.answerable, split.unanswerable
     if args.limit:
         answerable = answerable[:: max(1, len(answerable) // args.limit)][: args.limit]
         unanswerable = unanswerable[:: max(1, len(unanswerable) // args.limit)][: args.limit]
+    off = set(split.off_subject)
     mode = bot.settings.llm_base_url
     print(f"mode: {f'generated ({mode}, {bot.settings.llm_model})' if mode else 'extractive'}")
-    asked = [(q, True) for q in answerable] + [(q, False) for q in unanswerable]
-    print("asked " + ("without a date" if args.undated else "as of each quiz date"))
-    outcomes = [
-        ask(bot, q, answerable, not args.undated) for q, answerable in tqdm(asked, desc="ask")
+    asked = [(q, "answerable") for q in answerable] + [
+        (q, "off-subject" if q in off else "unanswerable") for q in unanswerable
     ]
+    print("asked " + ("without a date" if args.undated else "as of each quiz date"))
+    outcomes = [ask(bot, q, kind, not args.undated) for q, kind in tqdm(asked, desc="ask")]
     print("\n".join(report(outcomes)))
     if args.json:
         args.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=1) + "\n")

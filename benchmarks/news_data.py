@@ -7,7 +7,12 @@ its questions go into the index) and the weeks between are *held back*:
 - answerable: questions of indexed weeks whose answer string occurs in one of their
   search results (``answer_in_results``);
 - unanswerable: questions of held-back weeks whose answer string occurs in none of the
-  indexed articles, so the right reply is an abstention.
+  indexed articles, so the right reply is no confident answer;
+- off-subject: those of them that also name nobody and nothing (``answerer.unmentioned``'s
+  kinds of name) that any indexed article names: about subjects absent from the index, so
+  the right reply is a refusal.
+
+``select("2024")`` reads RealTime QA 2024 instead (the same format, another year).
 """
 
 from __future__ import annotations
@@ -19,8 +24,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "realtimeqa-2023"
+DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+DEFAULT = DATASETS / "realtimeqa-2023"
 SPLITS = ("odd", "even")
+YEARS = ("2023", "2024")
+_year = {"chosen": "2023"}
 
 
 @dataclass(frozen=True)
@@ -42,11 +50,24 @@ class Split:
     answerable: tuple[Question, ...]
     unanswerable: tuple[Question, ...]
     article_ids: tuple[str, ...]
+    off_subject: tuple[Question, ...] = ()
+
+
+def select(year: str) -> None:
+    """Read RealTime QA ``year`` (one of ``YEARS``) from now on."""
+    if year not in YEARS:
+        raise ValueError(f"year must be one of {YEARS}")
+    _year["chosen"] = year
+
+
+def year() -> str:
+    """The RealTime QA year read (``select``)."""
+    return _year["chosen"]
 
 
 def dataset_dir() -> Path:
-    """``ASSISTANT_NEWS_DIR`` or ``../shared/datasets/realtimeqa-2023`` beside the repo."""
-    return Path(os.environ.get("ASSISTANT_NEWS_DIR", DEFAULT))
+    """``ASSISTANT_NEWS_DIR``, or ``../shared/datasets/realtimeqa-YEAR`` beside the repo."""
+    return Path(os.environ.get("ASSISTANT_NEWS_DIR", DATASETS / f"realtimeqa-{year()}"))
 
 
 def questions() -> list[Question]:
@@ -101,7 +122,18 @@ def split(name: str, limit: int | None = None) -> Split:
         for q in everything
         if q.week in held and not any(q.answer.lower() in text for text in texts)
     ]
-    return Split(name, tuple(answerable), tuple(unanswerable), tuple(ids))
+    off_subject = [q for q in unanswerable if not any(_named_in(q.question, texts))]
+    return Split(name, tuple(answerable), tuple(unanswerable), tuple(ids), tuple(off_subject))
+
+
+def _named_in(question: str, texts: Sequence[str]) -> Iterable[bool]:
+    """For each name the question gives, whether one of ``texts`` (lower-cased) holds it."""
+    from assistant.answerer import UNMENTIONED_LABELS
+    from assistant.entities import named
+
+    for name, label in named(question):
+        if label in UNMENTIONED_LABELS:
+            yield any(name.lower() in text for text in texts)
 
 
 def record(row: dict[str, str | None]) -> dict[str, str | None]:
@@ -111,7 +143,7 @@ def record(row: dict[str, str | None]) -> dict[str, str | None]:
         "text": row["text"],
         "published": row["published"],
         "url": row["url"],
-        "source": "RealTime QA 2023",
+        "source": f"RealTime QA {year()}",
     }
 
 

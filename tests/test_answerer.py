@@ -14,12 +14,14 @@ import pytest
 
 from assistant import answerer
 from assistant.answerer import (
-    ABSTAIN_TEXT,
     FEATURES,
     MAX_SENTENCES,
+    OFF_TOPIC_TEXT,
+    TENTATIVE_TEXT,
     UNMENTIONED_TEXT,
     Calibration,
     Candidate,
+    absent_words,
     candidates,
     compose,
     counted,
@@ -355,6 +357,17 @@ def test_a_person_the_passages_never_name_is_unmentioned() -> None:
     assert unmentioned("What did Wladimir Putin say?", texts) == []
 
 
+def test_an_organisation_place_or_event_the_passages_never_name_is_unmentioned() -> None:
+    texts = ["Ukraine and Russia met in Istanbul; NATO officials watched the talks."]
+    assert unmentioned("How much did Nvidia earn last quarter?", texts) == ["Nvidia"]
+    assert unmentioned("What did NATO say about the talks?", texts) == []
+    assert unmentioned("What is the weather in Tokyo?", texts) == ["Tokyo"]
+    # a capital stands for its country, and the country for its capital
+    assert unmentioned("What did Kyiv demand in Istanbul?", texts) == []
+    assert unmentioned("What did Moscow offer?", texts) == []
+    assert unmentioned("What did the Russian side offer?", texts) == []  # a nationality
+
+
 def test_compose_abstains_on_a_person_the_passages_never_name() -> None:
     sure = candidate("The mayor said the bridge would cost 40 million euros.")
     asked = "What did Mayor Anne Hidalgo say the bridge would cost?"
@@ -367,14 +380,52 @@ def test_compose_abstains_on_a_person_the_passages_never_name() -> None:
     assert not compose(named, [(sure, 0.99)], ONLY_DENSE, article_text).abstained
 
 
-def test_compose_abstains_below_the_threshold_and_keeps_related_hits() -> None:
+def test_compose_below_the_threshold_is_tentative_with_the_closest_sentences() -> None:
     weak = candidate("Construction will start next spring and take two years.")
-    answer = compose("q", [(weak, 0.3)], ONLY_DENSE, article_text, related=[HIT])
-    assert answer.abstained
-    assert answer.text == ABSTAIN_TEXT
-    assert answer.citations == ()
-    assert answer.related == (HIT,)
-    assert compose("q", [], ONLY_DENSE, article_text).abstained
+    close = candidate("The mayor said the bridge would cost 40 million euros.")
+    answer = compose("q", [(weak, 0.3), (close, 0.28)], ONLY_DENSE, article_text, related=[HIT])
+    assert answer.status == "tentative" and not answer.abstained
+    assert answer.text.startswith(TENTATIVE_TEXT)
+    assert [c.quote for c in answer.citations] == [weak.text, close.text]
+    assert f"{weak.text} [1]" in answer.text and f"{close.text} [2]" in answer.text
+    assert answer.confidence == pytest.approx(0.3)
+    assert answer.related == ()
+    sure = compose("q", [(weak, 0.9)], ONLY_DENSE, article_text)
+    assert sure.status == "answered" and not sure.text.startswith(TENTATIVE_TEXT)
+    assert compose("q", [], ONLY_DENSE, article_text).status == "refused"
+
+
+TOPIC_GATED = replace(
+    ONLY_DENSE,
+    topic_weights=(0.0, 0.0, 0.0, 0.0, 10.0),  # only the keywords a passage holds count
+    topic_bias=-5.0,
+    topic_threshold=0.5,
+)
+
+
+def test_the_topic_gate_refuses_passages_that_are_not_about_the_question() -> None:
+    near = replace(candidate("The mayor said the bridge would cost 40 million euros."))
+    off = replace(near, features=with_missing(near.features, 0.9))
+    answer = compose("Who won the football final?", [(off, 0.95)], TOPIC_GATED, article_text)
+    assert answer.status == "refused" and answer.abstained and answer.citations == ()
+    assert answer.text == OFF_TOPIC_TEXT.format('"football" or "final"')
+    on = replace(near, features=with_missing(near.features, 0.1))
+    assert compose(
+        "What will the bridge cost?", [(on, 0.95)], TOPIC_GATED, article_text
+    ).status == ("answered")
+    assert TOPIC_GATED.on_topic([]) == (0.0, False)
+    assert ONLY_DENSE.on_topic([off.features]) == (1.0, True)  # no topic gate: always on topic
+
+
+def with_missing(found: tuple[float, ...], missing: float) -> tuple[float, ...]:
+    at = FEATURES.index("missing")
+    return (*found[:at], missing, *found[at + 1 :])
+
+
+def test_absent_words_are_the_rarest_the_passages_lack() -> None:
+    texts = ["The council approved the new river bridge on Monday."]
+    assert absent_words("Who won the football final on Monday?", texts) == ["football"]
+    assert absent_words("When was the bridge approved?", texts) == []
 
 
 GATED = Calibration(
@@ -397,7 +448,7 @@ def test_the_gate_decides_whether_to_answer_and_the_scores_which_sentence() -> N
     doubtful = compose(
         "q", [(replace(sure, features=features(0.3)), 0.3), (chosen, 0.99)], GATED, article_text
     )
-    assert doubtful.abstained
+    assert doubtful.status == "tentative"
     assert doubtful.confidence < GATED.threshold
 
 
@@ -423,8 +474,8 @@ def test_compose_never_cites_a_quote_that_is_not_in_the_article() -> None:
     good = candidate("Construction will start next spring and take two years.")
     shifted = Candidate(HIT, Span(good.span.start + 1, good.span.end + 1), good.text, good.features)
     gone = replace(good, hit=Hit(replace(PASSAGES[0], article_id="deleted"), 0.5, 0.1))
-    assert compose("q", [(shifted, 0.9)], ONLY_DENSE, article_text).abstained
-    assert compose("q", [(gone, 0.9)], ONLY_DENSE, article_text).abstained
+    assert compose("q", [(shifted, 0.9)], ONLY_DENSE, article_text).status == "refused"
+    assert compose("q", [(gone, 0.9)], ONLY_DENSE, article_text).status == "refused"
     answer = compose("q", [(shifted, 0.95), (good, 0.9)], ONLY_DENSE, article_text)
     assert [c.quote for c in answer.citations] == [good.text]
 
@@ -461,7 +512,7 @@ def test_the_question_gate_reads_the_whole_set_of_candidates() -> None:
     assert [c.quote for c in answer.citations] == [start]
     assert answer.confidence == pytest.approx(1 / (1 + math.exp(-(10 * 0.9 - 5))))
     far = [(replace(weak, features=with_passage(0.4, 0.2)), 0.9)]  # neither gate passes
-    assert compose("q", far, QUESTION_GATED, article_text).abstained
+    assert compose("q", far, QUESTION_GATED, article_text).status == "tentative"
     close = [(replace(weak, features=with_passage(0.99, 0.2)), 0.9)]  # the sentence gate does
     assert not compose("q", close, QUESTION_GATED, article_text).abstained
 

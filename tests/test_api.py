@@ -18,7 +18,7 @@ import pytest
 
 import assistant
 from assistant import Answer, Assistant, IndexMissingError, InputError
-from assistant.answerer import FEATURES, Calibration
+from assistant.answerer import FEATURES, TENTATIVE_TEXT, TOPIC_FEATURES, Calibration
 from assistant.index import Index
 from assistant.records import IndexStats
 
@@ -151,13 +151,31 @@ def test_a_question_is_embedded_once_an_ask(
     assert embedded.count(question) == 1
 
 
-def test_unconvinced_calibration_abstains_with_related_passages(
+def test_unconvinced_calibration_is_tentative_with_the_closest_sentences(
     tmp_path: Path, filled: Assistant
 ) -> None:
-    never = Calibration(weights=(0.0,) * len(FEATURES), bias=-5.0, threshold=0.5)
-    bot = Assistant(index_dir=tmp_path / "index", embedder=filled.embedder, calibration=never)
+    unsure = Calibration(weights=(0.0,) * len(FEATURES), bias=-5.0, threshold=0.5)
+    bot = Assistant(index_dir=tmp_path / "index", embedder=filled.embedder, calibration=unsure)
     reply = bot.ask("When will construction of the bridge start?")
-    assert reply.abstained
+    assert reply.status == "tentative" and not reply.abstained
+    assert reply.text.startswith(TENTATIVE_TEXT)
+    assert reply.citations and reply.short is None  # no short-answer headline when unsure
+    assert reply.to_dict()["status"] == "tentative"
+
+
+def test_a_topic_gate_that_sees_no_subject_refuses_with_related_passages(
+    tmp_path: Path, filled: Assistant
+) -> None:
+    off = Calibration(
+        weights=(0.0,) * len(FEATURES),
+        bias=0.0,
+        threshold=0.5,
+        topic_weights=(0.0,) * len(TOPIC_FEATURES),
+        topic_bias=-5.0,
+    )
+    bot = Assistant(index_dir=tmp_path / "index", embedder=filled.embedder, calibration=off)
+    reply = bot.ask("When will construction of the bridge start?")
+    assert reply.status == "refused" and reply.abstained
     assert reply.citations == ()
     assert reply.related and all(h.title for h in reply.related)
 

@@ -422,6 +422,15 @@ def test_source_html_sets_the_short_answer_apart_inside_the_quote() -> None:
     assert '<mark>It lasts <strong class="short">&lt;two&gt;</strong> days.</mark>' in rendered
 
 
+def test_a_tentative_answer_is_labelled_and_quieter() -> None:
+    app = load_app()
+    label = app.tentative_html(0.34)
+    assert "May not answer your question" in label and "confidence 34%" in label
+    assert 'class="answer tentative"' in app.answer_html("Close [1]", tentative=True)
+    assert 'class="answer"' in app.answer_html("Sure [1]")
+    assert ".answer.tentative" in app.STYLE and ".tentative-label" in app.STYLE
+
+
 def test_history_leaves_out_errors_and_the_questions_that_got_them() -> None:
     app = load_app()
     turns = [
@@ -464,6 +473,9 @@ def test_turns_go_to_json_and_back_with_their_sources_and_short_answer() -> None
             short=Short("two days", 1, 40, 48),
         ),
         app.Turn("assistant", "The articles don't say.", abstained=True, related=(related,)),
+        app.Turn(
+            "assistant", "It may last. [1]", sources=(source,), tentative=True, confidence=0.3
+        ),
         app.Turn("assistant", "No index", error=True),
     ]
 

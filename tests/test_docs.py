@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 from pathlib import Path
 
+import pytest
 from typer.main import get_command
 
+from assistant import Assistant
 from assistant.cli import app
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
 
 
 def test_readme_lists_every_cli_command() -> None:
@@ -29,3 +34,37 @@ def test_readme_quick_start_is_two_commands() -> None:
 def test_readme_quotes_benchmark_commands_that_exist() -> None:
     for script in re.findall(r"benchmarks/(\w+\.py)", README):
         assert (Path(__file__).resolve().parents[1] / "benchmarks" / script).exists(), script
+
+
+def shown_questions() -> list[tuple[str, list[dict[str, str]]]]:
+    """The questions the README asks in its examples (``bot.ask(...)``, ``assistant ask``),
+    with the history it gives a follow-up, and the chat page's example buttons."""
+    spec = importlib.util.spec_from_file_location("chat_app", ROOT / "app.py")
+    assert spec is not None and spec.loader is not None
+    page = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = page  # dataclasses look their module up while being made
+    spec.loader.exec_module(page)
+    asked = re.findall(r'(?:bot\.ask\(|assistant ask )"([^"]+\?)"(?!,\s*history)', README)
+    found: list[tuple[str, list[dict[str, str]]]] = [(q, []) for q in dict.fromkeys(asked)]
+    for question, before in re.findall(
+        r'bot\.ask\("([^"]+\?)",\s*history=\[\{"role": "user", "content": "([^"]+)"', README
+    ):
+        found.append((question, [{"role": "user", "content": " ".join(before.split())}]))
+    found += [(q, []) for group in page.EXAMPLES.values() for q in group]
+    return found
+
+
+def test_the_readme_shows_questions_and_a_follow_up() -> None:
+    found = shown_questions()
+    assert len(found) >= 4
+    assert any(history for _, history in found)
+
+
+@pytest.mark.slow
+def test_every_question_the_readme_and_the_page_show_is_answered(
+    bundled_assistant: Assistant,
+) -> None:
+    for question, history in shown_questions():
+        reply = bundled_assistant.ask(question, history or None)
+        assert reply.status == "answered", (question, reply.status, reply.text)
+        assert reply.citations

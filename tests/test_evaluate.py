@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,8 @@ DEMANDS = GoldCase(
     question="What does he demand?",
     expect=(("sanctions",),),
 )
-FOOTBALL = GoldCase(id="football", question="Who won the football match?", abstain=True)
+FOOTBALL = GoldCase(id="football", question="Who won the football match?", refuse=True)
+CHINA = GoldCase(id="china", question="What did China say about the talks?", abstain=True)
 WRONG = GoldCase(
     id="deliberately-wrong",
     question="What did Russia propose on ceasefire length?",
@@ -155,20 +157,37 @@ def test_marker_numbers_never_match_expected_numbers() -> None:
     assert "missing phrase: '1'" in judge(case, reply(KREMLIN), article_text).reason
 
 
-def test_should_have_abstained() -> None:
+def test_should_have_refused() -> None:
     result = judge(FOOTBALL, reply(KREMLIN), article_text)
-    assert result.reasons == ("should have abstained",)
+    assert result.reasons == ("should have refused, was answered",)
     assert result.citations == 1 and result.citations_supporting == 0
+    tentative = replace(reply(KREMLIN), status="tentative")
+    assert judge(FOOTBALL, tentative, article_text).reasons == (
+        "should have refused, was tentative",
+    )
 
 
-def test_abstained_wrongly() -> None:
+def test_refused_wrongly() -> None:
     result = judge(CEASEFIRE, reply(), article_text)
-    assert result.reasons == ("abstained wrongly",)
+    assert result.reasons == ("refused wrongly",)
     assert result.evidence_cited == 0
 
 
-def test_correct_abstention_passes() -> None:
+def test_correct_refusal_passes() -> None:
     assert judge(FOOTBALL, reply(), article_text).passed
+
+
+def test_an_unanswerable_case_passes_unless_answered() -> None:
+    assert judge(CHINA, reply(), article_text).passed
+    assert judge(CHINA, replace(reply(KREMLIN), status="tentative"), article_text).passed
+    answered = judge(CHINA, reply(KREMLIN), article_text)
+    assert answered.reasons == ("answered what the articles do not say",)
+
+
+def test_a_tentative_reply_holding_the_answer_passes_an_answerable_case() -> None:
+    tentative = replace(reply(KREMLIN), status="tentative")
+    result = judge(CEASEFIRE, tentative, article_text)
+    assert result.passed and result.answer_correct and result.status == "tentative"
 
 
 def test_citation_that_does_not_match_its_article_fails_the_case() -> None:
@@ -198,6 +217,10 @@ def result(**fields: object) -> CaseResult:
         "answer_correct": True,
         "answer": "",
     }
+    if fields.get("abstained"):
+        base["status"] = "refused"
+    if fields.get("expected_abstain"):
+        base["expected"] = "abstain"
     return CaseResult(**{**base, **fields})  # type: ignore[arg-type]
 
 
@@ -238,6 +261,10 @@ def test_metrics_are_computed_over_the_right_cases() -> None:
     assert m.mrr == pytest.approx((1 + 1 / 4) / 3)
     assert m.abstention_precision == pytest.approx(1 / 2)
     assert m.abstention_recall == pytest.approx(1 / 2)
+    assert m.answered_precision == pytest.approx(1 / 3)  # one right of three answered
+    assert m.coverage == pytest.approx(1 / 3)
+    assert m.tentative_rate == 0.0
+    assert m.refusal_recall is None
     assert m.latency_p50_ms == pytest.approx(30.0)
     assert m.latency_p95_ms == pytest.approx(48.0)
 
@@ -307,6 +334,10 @@ def test_json_report_has_the_documented_shape(tmp_path: Path) -> None:
         "mrr",
         "abstention_precision",
         "abstention_recall",
+        "answered_precision",
+        "coverage",
+        "tentative_rate",
+        "refusal_recall",
         "latency_p50_ms",
         "latency_p95_ms",
     } <= set(data["metrics"])

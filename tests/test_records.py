@@ -61,6 +61,8 @@ def test_answer_to_dict_is_json_ready_with_every_citation_field() -> None:
     assert json.loads(json.dumps(data)) == data
     assert data == {
         "text": "A quoted sentence. [1]",
+        "status": "answered",
+        "confidence": 0.7,
         "abstained": False,
         "citations": [
             {
@@ -89,6 +91,14 @@ def test_abstained_answer_defaults_to_no_citations() -> None:
     assert answer.citations == ()
     assert answer.related == ()
     assert answer.to_dict()["citations"] == []
+
+
+def test_abstained_is_true_exactly_for_a_refusal() -> None:
+    assert Answer("q?", "No.", True).status == "refused"
+    assert Answer("q?", "No.", False, status="refused").abstained
+    tentative = Answer("q?", "Maybe. [1]", False, status="tentative")
+    assert not tentative.abstained and tentative.to_dict()["status"] == "tentative"
+    assert Answer("q?", "Yes. [1]", False).status == "answered"
 
 
 def test_index_stats_defaults_to_an_empty_breakdown() -> None:
