@@ -40,6 +40,44 @@ def _closest(
     return min(spans, key=lambda s: min(min(abs(a - s[0]), abs(a - s[1])) for a in anchors))
 
 
+_TITLE = re.compile(
+    r"^\W{0,2}(?:Rep|Sen|Gov|Lt|Gen|Col|Sgt|Capt|Amb|Atty|Dr|Rev)\b\.?"
+    r"|^\s+(?:Rep|Sen|Gov|President|Prime|Minister|Senator|Representative|Governor|Ambassador"
+    r"|Secretary|official|officials|lawmaker|lawmakers|diplomat|envoy|embassy|forces|troops"
+    r"|team|player|athlete|company|firm|government|Department|Army|Navy)\b"
+)
+"""What follows a place that only describes someone ("U.S. Rep. Michael Baumgartner", "Russian
+officials"): such a place is a modifier, not where something happened."""
+_CLAUSE = re.compile(r"[;:—–]|,\s+(?:while|but|after|before|although|whereas|and|who|which)\b|\.\s")
+
+
+def _clauses(sentence: str) -> list[tuple[int, int]]:
+    """The clauses of ``sentence`` as spans (cut at semicolons, colons, dashes, and commas
+    before a conjunction or a relative pronoun)."""
+    cuts = [(m.start(), m.end()) for m in _CLAUSE.finditer(sentence)]
+    starts = [0] + [b for _, b in cuts]
+    ends = [a for a, _ in cuts] + [len(sentence)]
+    return list(zip(starts, ends, strict=True))
+
+
+def _answers(sentence: str, span: tuple[int, int], question: str, kind: str) -> bool:
+    """Whether the phrase at ``span`` answers ``question`` in its own right: a place is not
+    a modifier of a title ("U.S. Rep."), and when clauses of the sentence share content words
+    with the question, the phrase's clause shares the most (a name in a clause about
+    something else answers something else)."""
+    if "GPE" in ENTITY_LABELS[kind] and _TITLE.match(sentence[span[1] :]):
+        return False
+    wanted = keywords(question)
+    shared = {
+        (a, b): sum(wanted.get(k, 0.0) for k in keywords(sentence[a:b]))
+        for a, b in _clauses(sentence)
+    }
+    most = max(shared.values(), default=0.0)
+    return most == 0.0 or any(
+        a <= span[0] and span[1] <= b and score == most for (a, b), score in shared.items()
+    )
+
+
 def find(
     question: str,
     citations: Sequence[Citation],
@@ -49,7 +87,8 @@ def find(
 
     None when the question does not ask for a number, date, duration, person, place,
     organisation, title, event or product (``patterns.short_type``), or no cited sentence
-    holds one that the question does not already name.
+    holds one that the question does not already name and that answers in its own clause
+    (``_answers``).
     """
     kind = short_type(question)
     if kind not in ENTITY_LABELS:
@@ -59,6 +98,7 @@ def find(
             (a, b)
             for a, b in phrases_of([citation.quote], kind, counted(question))[0]
             if not names(citation.quote[a:b], question)
+            and _answers(citation.quote, (a, b), question, kind)
         ]
         if not spans:
             continue

@@ -1,24 +1,27 @@
-"""Fit the answerer's sentence models, its question-level gate and their thresholds.
+"""Fit the answerer's sentence models, its question and topic gates and their thresholds.
 
 Training data, none of it written by this project:
-- RealTime QA 2023, odd weeks (``news_data.py``): news-quiz questions over the search
-  results of their weeks (answerable), and questions of held-back weeks whose answer is in
-  no indexed article (unanswerable: the articles do not address them); each is asked on its
-  quiz date (``as_of``), as ``benchmarks/news.py`` asks it;
+- RealTime QA 2023, odd weeks, and the first ``WEEKS_2024`` odd weeks of 2024
+  (``news_data.py``): news-quiz questions over the search results of their weeks
+  (answerable), questions of held-back weeks whose answer is in no indexed article
+  (unanswerable), and those of them naming nothing any indexed article names (off-subject);
+  each is asked on its quiz date (``as_of``), as ``benchmarks/news.py`` asks it;
 - SQuAD 2.0 sample, even-numbered paragraphs: answerable questions, and the same questions
   with their paragraph withheld from the candidates (reported, not fitted on).
 
 A candidate sentence is labelled positive when it holds an accepted answer string. The
 logistic sentence models are fitted on the candidates of answerable questions; the
 question-level gate on the news questions (answerable ones whose answer is among the
-candidates against unanswerable ones). Each threshold is the lowest that abstains on 80% of
-the unanswerable news questions, the case a news assistant meets most (SQuAD's adversarial and
-withheld questions are reported as secondary figures). Rates are
-reported on what the fit never saw: SQuAD's odd paragraphs here, and the even weeks of
-RealTime QA by ``benchmarks/news.py``. ``--write`` stores the result in
-assistant/calibration.json.
+candidates against unanswerable ones); the topic gate on the news questions that
+``answerer.unmentioned`` does not refuse (answerable against off-subject), its threshold
+the highest that refuses at most ``FALSE_REFUSAL`` of the answerable ones. The answer
+thresholds are those that answer the most answerable news questions right while the answered
+replies are right at least ``PRECISION`` of the time; what the topic gate lets through and
+they do not answer is tentative. Rates are reported on what the fit never saw: SQuAD's odd
+paragraphs here, and the even weeks of both years by ``benchmarks/news.py``. ``--write``
+stores the result in assistant/calibration.json.
 
-    .venv/bin/python benchmarks/calibrate.py [--write]
+    .venv/bin/python benchmarks/calibrate.py [--write] [--rows build/calibration-rows.pkl]
 """
 
 from __future__ import annotations
@@ -135,6 +138,36 @@ def squad_rows(tmp: Path) -> dict[bool, list[Row]]:
     return halves
 
 
+SINGLE_ASKED = {"answerable": 24, "adversarial": 8, "off-subject": 8}
+"""How many questions of each kind ``single_rows`` asks of each SQuAD article."""
+
+
+def single_rows(tmp: Path) -> list[Row]:
+    """Rows of the one-article setting (the bundled index's): each article of the SQuAD 2.0
+    subsets alone in an index, asked some of its answerable and unanswerable (adversarial)
+    questions, and questions of other articles (off-subject). ``source`` names the half:
+    "single-fit" (even-numbered titles, sorted) or "single-held-out"."""
+    articles = squad_data.load_articles()
+    rows = []
+    for n, article in enumerate(tqdm(articles, desc="SQuAD, one article each")):
+        bot = Assistant(index_dir=tmp / f"single-{n}", calibration=UNFITTED)
+        bot.ingest([squad_data.write_article(article, tmp / f"single-{n}-text")])
+        others = [q for m, a in enumerate(articles) if m != n for q in a.questions[n::97]]
+        asked = {
+            "answerable": [q for q in article.questions if not q.impossible],
+            "adversarial": [q for q in article.questions if q.impossible],
+            "off-subject": [q for q in others if not q.impossible],
+        }
+        source = "single-fit" if n % 2 == 0 else "single-held-out"
+        for kind, found in asked.items():
+            wanted = SINGLE_ASKED[kind]
+            for q in found[:: max(1, len(found) // wanted)][:wanted]:
+                hits = bot.retriever.search(q.question, bot.settings.top_k)
+                answers = q.answers if kind == ANSWERABLE else ()
+                rows.append(row(bot, source, kind, q.question, hits, answers))
+    return rows
+
+
 def news_rows(year: str, weeks: int | None = None) -> list[Row]:
     """RealTime QA rows of a year's odd (tuning) weeks (its first ``weeks`` indexed weeks)."""
     news_data.select(year)
@@ -197,12 +230,12 @@ def rates(rows: Sequence[Row], model: answering.Calibration) -> dict[str, float]
     return result
 
 
-PRECISION = 0.88
-"""The answered precision the answer thresholds must reach on the tuning weeks (the goal is
-0.85 on the held-out ones)."""
-FALSE_REFUSAL = 0.03
-"""The share of answerable tuning questions (not refused by ``unmentioned``) the topic gate
-may refuse."""
+PRECISION = 0.85
+"""The answered precision the sure threshold must reach on the tuning rows (news, and SQuAD's
+even paragraphs, each)."""
+FALSE_REFUSAL = 0.01
+"""The share of the answerable tuning questions of each source (not refused by
+``unmentioned``) that the topic gate may refuse."""
 
 
 def fit(rows: Sequence[Row]) -> answering.Calibration:
@@ -226,8 +259,7 @@ def fit(rows: Sequence[Row]) -> answering.Calibration:
         gate_weights=tuple(float(w) for w in gate_weights),
         gate_bias=float(gate.intercept_[0]),
     )
-    scorer = fit_topic(rows, fit_question(rows, scorer))
-    return fit_thresholds(rows, scorer)
+    return fit_sure(rows, fit_topic(rows, fit_question(rows, scorer)))
 
 
 def _news(rows: Sequence[Row]) -> list[Row]:
@@ -241,7 +273,8 @@ def fit_question(rows: Sequence[Row], scorer: answering.Calibration) -> answerin
 
     A sentence model learns which sentence of a question answers; whether any does is a
     question of the whole set of candidates: how close the best passage is, not only the
-    best sentence.
+    best sentence. With the sure model fitted, this gate is one of its features, not a
+    decision of its own.
     """
     kept = [r for r in _news(rows) if r.kind != ANSWERABLE or r.y.any()]
     x = np.asarray([answering.question_features(scorer, [tuple(v) for v in r.x]) for r in kept])
@@ -255,59 +288,64 @@ def fit_question(rows: Sequence[Row], scorer: answering.Calibration) -> answerin
 
 
 def fit_topic(rows: Sequence[Row], scorer: answering.Calibration) -> answering.Calibration:
-    """The topic gate, on the news rows ``unmentioned`` leaves: answerable questions against
-    off-subject ones, over ``answering.TOPIC_FEATURES``. Its threshold is the highest that
-    refuses at most ``FALSE_REFUSAL`` of the answerable ones."""
-    kept = [r for r in _news(rows) if not r.unmentioned and r.kind in (ANSWERABLE, "off-subject")]
+    """The topic gate, on the news and one-article rows ``unmentioned`` leaves: answerable
+    questions against off-subject ones, over ``answering.TOPIC_FEATURES``. Its threshold is
+    the highest that refuses at most ``FALSE_REFUSAL`` of the answerable questions of each
+    source (each year's news, SQuAD's paragraphs, SQuAD's articles one at a time)."""
+    kept = [
+        r
+        for r in rows
+        if (r.source.startswith("news") or r.source == "single-fit")
+        and len(r.x)
+        and not r.unmentioned
+        and r.kind in (ANSWERABLE, "off-subject")
+    ]
     x = np.asarray([answering.topic_features([tuple(v) for v in r.x]) for r in kept])
     y = np.asarray([r.kind == ANSWERABLE for r in kept])
     model = LogisticRegression(C=1.0, max_iter=5000, class_weight="balanced").fit(x, y)
-    p = model.predict_proba(x)[:, 1]
-    threshold = float(np.quantile(p[y], FALSE_REFUSAL))
-    return replace(
+    fitted = replace(
         scorer,
         topic_weights=tuple(float(w) for w in model.coef_[0]),
         topic_bias=float(model.intercept_[0]),
-        topic_threshold=round(threshold, 3),
+    )
+    answerable = [r for r in rows if r.kind == ANSWERABLE and len(r.x) and not r.unmentioned]
+    threshold = min(
+        float(
+            np.quantile([fitted.on_topic([tuple(v) for v in r.x])[0] for r in part], FALSE_REFUSAL)
+        )
+        for source in sorted({r.source for r in answerable})
+        if (part := [r for r in answerable if r.source == source])
+    )
+    return replace(fitted, topic_threshold=round(threshold, 3))
+
+
+def fit_sure(rows: Sequence[Row], scorer: answering.Calibration) -> answering.Calibration:
+    """The sure model, on every row the topic gate lets through (news and SQuAD's even
+    paragraphs): whether the sentence the choice model picks holds the answer, over
+    ``answering.SURE_FEATURES``. Its threshold is the lowest at which the answered news rows
+    and the answered SQuAD rows are each right at least ``PRECISION`` of the time (the rest is
+    tentative)."""
+    kept = [r for r in rows if len(r.x) and outcome(r, scorer)[0] != "refused"]
+    x = np.asarray([answering.sure_features(scorer, [tuple(v) for v in r.x]) for r in kept])
+    y = np.asarray([r.kind == ANSWERABLE and best(r, scorer)[2] for r in kept])
+    model = LogisticRegression(C=1.0, max_iter=5000).fit(x, y)
+    p = model.predict_proba(x)[:, 1]
+
+    def precise(t: float) -> bool:
+        answered = p >= t
+        return bool(answered.sum() >= MIN_ANSWERED and y[answered].mean() >= PRECISION)
+
+    threshold = next((float(t) for t in np.arange(0.05, 1.0, 0.01) if precise(t)), 0.99)
+    return replace(
+        scorer,
+        sure_weights=tuple(float(w) for w in model.coef_[0]),
+        sure_bias=float(model.intercept_[0]),
+        sure_threshold=round(threshold, 2),
     )
 
 
-def fit_thresholds(rows: Sequence[Row], scorer: answering.Calibration) -> answering.Calibration:
-    """The sentence and question thresholds that answer the most answerable news questions
-    right while the answered ones are right at least ``PRECISION`` of the time (the rest of
-    what the topic gate lets through is tentative)."""
-    kept = [r for r in _news(rows) if outcome(r, scorer)[0] != "refused"]
-    cands = [[tuple(v) for v in r.x] for r in kept]
-    sentence = np.asarray([max(scorer.confidence(c) for c in cs) for cs in cands])
-    question = np.asarray(
-        [
-            1
-            / (
-                1
-                + np.exp(
-                    -(
-                        scorer.question_bias
-                        + np.dot(
-                            scorer.question_weights or (), answering.question_features(scorer, cs)
-                        )
-                    )
-                )
-            )
-            for cs in cands
-        ]
-    )
-    right = np.asarray([r.kind == ANSWERABLE and best(r, scorer)[2] for r in kept])
-    total = sum(r.kind == ANSWERABLE for r in _news(rows))
-    chosen, most = (0.99, 0.99), -1
-    for ts in np.arange(0.05, 1.0, 0.01):
-        for tq in np.arange(0.05, 1.0, 0.01):
-            answered = (sentence >= ts) | (question >= tq)
-            if answered.sum() < 20:
-                continue
-            if right[answered].mean() >= PRECISION and right[answered].sum() > most:
-                chosen, most = (float(ts), float(tq)), int(right[answered].sum())
-    print(f"answer thresholds {chosen}: {most} of {total} answerable answered right")
-    return replace(scorer, threshold=round(chosen[0], 2), question_threshold=round(chosen[1], 2))
+MIN_ANSWERED = 10
+"""Below this many answered rows a part's precision is too noisy to set the threshold by."""
 
 
 def main() -> None:
@@ -327,24 +365,30 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.rows and args.rows.exists():
-        squad, news_part = pickle.loads(args.rows.read_bytes())
+        squad, news_part, single = pickle.loads(args.rows.read_bytes())
     else:
         with tempfile.TemporaryDirectory() as tmp:
             squad = squad_rows(Path(tmp))
+            single = single_rows(Path(tmp))
         news_part = news_rows("2023") + news_rows("2024", args.weeks_2024)
         if args.rows:
-            args.rows.write_bytes(pickle.dumps((squad, news_part)))
-    fitted_on = squad[True] + news_part
+            args.rows.write_bytes(pickle.dumps((squad, news_part, single)))
+    fitted_on = squad[True] + news_part + [r for r in single if r.source == "single-fit"]
     cal = fit(fitted_on)
     print(
-        f"threshold {cal.threshold:.2f}, question-level {cal.question_threshold:.2f}, "
+        f"sentence gate {cal.threshold:.2f}, sure {cal.sure_threshold:.2f}, "
         f"topic {cal.topic_threshold:.3f}"
     )
     for name, rows in (
         ("fit: news 2023 odd weeks", [r for r in fitted_on if r.source == "news2023"]),
         ("fit: news 2024 odd weeks", [r for r in fitted_on if r.source == "news2024"]),
         ("fit: SQuAD even paragraphs", [r for r in fitted_on if r.source == "squad"]),
+        ("fit: SQuAD one article, even titles", [r for r in single if r.source == "single-fit"]),
         ("held out: SQuAD odd paragraphs", squad[False]),
+        (
+            "held out: SQuAD one article, odd titles",
+            [r for r in single if r.source != "single-fit"],
+        ),
     ):
         print(f"{name}:")
         print("\n".join(f"  {k:<28} {v:.3f}" for k, v in rates(rows, cal).items()))
@@ -357,6 +401,8 @@ def main() -> None:
     print("question:", {f: round(w, 3) for f, w in question})
     topic = zip(answering.TOPIC_FEATURES, cal.topic_weights or (), strict=True)
     print("topic:", {f: round(w, 3) for f, w in topic})
+    sure = zip(answering.SURE_FEATURES, cal.sure_weights or (), strict=True)
+    print("sure:", {f: round(w, 3) for f, w in sure})
     if args.write:
         data = {
             "fitted_on": f"RealTime QA 2023 odd weeks, 2024 first {args.weeks_2024} odd weeks "
@@ -375,6 +421,11 @@ def main() -> None:
                 ),
                 "bias": cal.question_bias,
                 "threshold": cal.question_threshold,
+            },
+            "sure": {
+                "weights": dict(zip(answering.SURE_FEATURES, cal.sure_weights or (), strict=True)),
+                "bias": cal.sure_bias,
+                "threshold": cal.sure_threshold,
             },
             "topic": {
                 "weights": dict(

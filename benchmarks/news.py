@@ -1,24 +1,29 @@
-"""Answer quality on real news: RealTime QA 2023 quiz questions over their search results.
+"""Answer quality on real news: RealTime QA quiz questions over their search results.
 
-One split (``--split odd`` to tune, ``even`` to report; see ``news_data.py``): the search
-results of every question of the split's indexed weeks go into one index, then
+One year (``--year 2023`` or ``2024``) and split (``--split odd`` to tune, ``even`` to
+report; see ``news_data.py``): the search results of every question of the split's indexed
+weeks go into one index (``--weeks N``: the first N indexed weeks only). Each question is
+asked as of its quiz date (``as_of``: the index as a reader knew it that day, and the day the
+answerer counts an article's age from); ``--undated`` asks without one.
 
-Each question is asked as of its quiz date (``as_of``: the index as a reader knew it that
-day, and the day the answerer counts an article's age from); ``--undated`` asks without one.
-
-- each answerable question is asked: answer accuracy (the reply holds the answer string),
-  a citation states it (a cited quote holds it), ``short`` holds it, and the share abstained;
-- each unanswerable question (a held-back week's, its answer in no indexed article) is
-  asked: the share abstained on, which should be high;
+- answerable questions: whether a cited sentence holds the answer (answered or tentative),
+  whether the reply is answered and cites it (coverage), the share of each outcome, and the
+  answer string in the reply text or the short answer;
+- unanswerable questions (a held-back week's, its answer in no indexed article): the share
+  not answered, and refused; the off-subject ones among them (naming nothing any indexed
+  article names): the share refused;
+- answered precision: the share of answered replies, of every kind, that cite the answer;
+- cited sentences that ask a question, and cited page furniture (both should be 0);
 - the plain retrieval baseline: the top-4 passages of the same index hold the answer
   string (the ceiling for an answerer that reads those passages).
 
 Matching folds case and punctuation (``assistant.goldset.normalize``), whole words only.
-The index is kept in ``--index`` (default ``build/news-SPLIT``) and reused once it holds the
-split's articles (``ingested.txt`` in it lists them).
+The index is kept in ``--index`` (default ``build/news-SPLIT`` for 2023,
+``build/news-YEAR-SPLIT`` otherwise, ``-wN`` added for ``--weeks``) and reused once it holds
+the split's articles (``ingested.txt`` in it lists them).
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/news.py [--split even] [--weeks N] [--json F]
-        [--undated]
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/news.py [--year 2024] [--split even]
+        [--weeks N] [--json F] [--undated]
 """
 
 from __future__ import annotations

@@ -37,11 +37,13 @@ _SENTENCE_END = re.compile(r"(?<=[a-z0-9)\"”’][.!?])\s+(?=[A-Z0-9\"“(])")
 EVIDENCE_WORDS = 3
 
 NOTE = """\
-Notes: "answer accuracy" counts an answerable question as right when the returned sentence(s)
-hold one of SQuAD's accepted answers (normalised, whole words), so it is more lenient than
-SQuAD's exact match on a span; an unanswerable question is right only when the assistant
-abstains (the abstention-recall row). The evidence is the answer with up to 3 words around it
-in its own paragraph, so hit@k and MRR measure whether that paragraph's passage was retrieved.
+Notes: "answer accuracy" counts an answerable question as right when the reply (answered or
+tentative) holds one of SQuAD's accepted answers in its sentence(s) (normalised, whole words),
+so it is more lenient than SQuAD's exact match on a span; "coverage" counts those answered;
+an unanswerable (adversarial) question is right when the reply is not answered (the
+abstention-recall row: refused or tentative). The evidence is the answer with up to 3 words
+around it in its own paragraph, so hit@k and MRR measure whether that paragraph's passage was
+retrieved.
 The answerer's calibration was fitted on the even-numbered paragraphs (benchmarks/calibrate.py),
 so the "held-out" column, over the odd-numbered ones, is the honest one."""
 

@@ -55,3 +55,48 @@ def write_corpus(contexts: dict[str, str], folder: Path) -> Path:
 def calibration_half(context_id: str) -> bool:
     """The deterministic half of the paragraphs that calibration may fit on."""
     return int(context_id.rsplit("c", 1)[-1]) % 2 == 0
+
+
+SUBSETS = DEFAULT.parent / "squad2-subsets"
+
+
+@dataclass(frozen=True)
+class Article:
+    """One Wikipedia article of the SQuAD 2.0 subsets: its paragraphs and its questions."""
+
+    title: str
+    paragraphs: tuple[str, ...]
+    questions: tuple[Question, ...]
+
+
+def load_articles() -> list[Article]:
+    """The 13 articles of ``../shared/datasets/squad2-subsets``, by title."""
+    rows = [json.loads(line) for line in (SUBSETS / "contexts.jsonl").read_text().splitlines()]
+    asked = [json.loads(line) for line in (SUBSETS / "questions.jsonl").read_text().splitlines()]
+    titles = sorted({r["title"] for r in rows})
+    return [
+        Article(
+            title,
+            tuple(r["text"] for r in rows if r["title"] == title),
+            tuple(
+                Question(
+                    q["id"],
+                    q["question"],
+                    tuple(q["answers"]),
+                    q["is_impossible"],
+                    q["gold_context_id"],
+                )
+                for q in asked
+                if q["title"] == title
+            ),
+        )
+        for title in titles
+    ]
+
+
+def write_article(article: Article, folder: Path) -> Path:
+    """The article's paragraphs as one text file (one article), for ``Assistant.ingest``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "article.txt"
+    path.write_text(article.title + "\n\n" + "\n\n".join(article.paragraphs) + "\n")
+    return path

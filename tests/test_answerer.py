@@ -366,6 +366,12 @@ def test_an_organisation_place_or_event_the_passages_never_name_is_unmentioned()
     assert unmentioned("What did Kyiv demand in Istanbul?", texts) == []
     assert unmentioned("What did Moscow offer?", texts) == []
     assert unmentioned("What did the Russian side offer?", texts) == []  # a nationality
+    assert unmentioned("What did the West say?", ["Western support ended."]) == []
+    # an organisation is named by its rare words, not by the common ones
+    sports = ["World sports awards were given to athletes this year."]
+    asked = "What did the Laureus World Sports Awards honour?"
+    assert unmentioned(asked, sports) == ["the Laureus World Sports Awards"]
+    assert unmentioned(asked, [*sports, "The Laureus jury met."]) == []
 
 
 def test_compose_abstains_on_a_person_the_passages_never_name() -> None:
@@ -397,29 +403,29 @@ def test_compose_below_the_threshold_is_tentative_with_the_closest_sentences() -
 
 TOPIC_GATED = replace(
     ONLY_DENSE,
-    topic_weights=(0.0, 0.0, 0.0, 0.0, 10.0),  # only the keywords a passage holds count
+    topic_weights=(0.0, 10.0),  # only the sentence matcher's best cosine counts
     topic_bias=-5.0,
     topic_threshold=0.5,
 )
 
 
 def test_the_topic_gate_refuses_passages_that_are_not_about_the_question() -> None:
-    near = replace(candidate("The mayor said the bridge would cost 40 million euros."))
-    off = replace(near, features=with_missing(near.features, 0.9))
+    near = candidate("The mayor said the bridge would cost 40 million euros.")
+    off = replace(near, features=with_feature(near.features, "mpnet", 0.1))
     answer = compose("Who won the football final?", [(off, 0.95)], TOPIC_GATED, article_text)
     assert answer.status == "refused" and answer.abstained and answer.citations == ()
     assert answer.text == OFF_TOPIC_TEXT.format('"football" or "final"')
-    on = replace(near, features=with_missing(near.features, 0.1))
-    assert compose(
-        "What will the bridge cost?", [(on, 0.95)], TOPIC_GATED, article_text
-    ).status == ("answered")
+    on = replace(near, features=with_feature(near.features, "mpnet", 0.9))
+    asked = "What will the bridge cost?"
+    assert compose(asked, [(on, 0.95)], TOPIC_GATED, article_text).status == "answered"
     assert TOPIC_GATED.on_topic([]) == (0.0, False)
     assert ONLY_DENSE.on_topic([off.features]) == (1.0, True)  # no topic gate: always on topic
+    assert answerer.topic_features([off.features, on.features]) == [0.0, 0.9]
 
 
-def with_missing(found: tuple[float, ...], missing: float) -> tuple[float, ...]:
-    at = FEATURES.index("missing")
-    return (*found[:at], missing, *found[at + 1 :])
+def with_feature(found: tuple[float, ...], name: str, value: float) -> tuple[float, ...]:
+    at = FEATURES.index(name)
+    return (*found[:at], value, *found[at + 1 :])
 
 
 def test_absent_words_are_the_rarest_the_passages_lack() -> None:

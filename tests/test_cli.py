@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
-from assistant.cli import app
+from assistant.cli import app, print_answer
+from assistant.records import Answer, Citation
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLES = ROOT / "articles"
@@ -49,9 +52,35 @@ def test_ask_json_shape(index: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"text", "abstained", "citations", "short", "mode", "notice", "unsupported"}
+    assert set(data) == {
+        "text",
+        "status",
+        "confidence",
+        "abstained",
+        "citations",
+        "short",
+        "mode",
+        "notice",
+        "unsupported",
+    }
+    assert data["status"] == "refused" and data["confidence"] == 0.0
     assert data["abstained"] is True and data["citations"] == [] and data["short"] is None
     assert data["mode"] == "extractive" and data["notice"] is None
+
+
+def test_a_tentative_answer_is_prefixed_with_its_confidence() -> None:
+    citation = Citation(1, "a", "Title", 0, 10, "It may be.")
+    reply = Answer("q", "The closest: It may be. [1]", False, (citation,), confidence=0.31)
+    printed = printed_by(replace(reply, status="tentative"))
+    assert printed.startswith("Tentative (confidence 31%): The closest: It may be. [1]")
+    assert printed_by(reply).startswith("The closest: It may be. [1]")
+
+
+def printed_by(reply: Answer) -> str:
+    """What ``print_answer`` writes for ``reply``."""
+    command = typer.Typer()
+    command.command()(lambda: print_answer(reply))
+    return runner.invoke(command, []).output
 
 
 @pytest.mark.slow

@@ -148,3 +148,20 @@ def test_a_title_or_an_event_is_a_short_answer_without_its_quotation_marks(
     sentence: str, question: str, expected: str
 ) -> None:
     assert short_in(sentence, question) == expected
+
+
+def test_a_place_that_only_describes_someone_is_no_short_answer() -> None:
+    text = "He was killed at a university event, wrote U.S. Rep. Michael Baumgartner on X."
+    found = find(
+        "Where was he killed?", [Citation(1, "x", "t", 0, len(text), text)], lambda _: text
+    )
+    assert found is None or found.text != "U.S."
+
+
+def test_a_name_in_a_clause_about_something_else_is_no_short_answer() -> None:
+    text = "UConn won the title on Sunday; Villanova had won the championship in 2018."
+    citation = Citation(1, "x", "t", 0, len(text), text)
+    found = find("Which team won the title on Sunday?", [citation], lambda _: text)
+    assert found is None or found.text != "Villanova"
+    found = find("Which team won the championship in 2018?", [citation], lambda _: text)
+    assert found is not None and found.text == "Villanova"
