@@ -113,8 +113,11 @@ def check(reply: str, sources: Sequence[Source], embed: Embed, floor: float) -> 
         if not text:
             continue
         cited = [by_number[n] for n in markers(piece) if n in by_number]
-        if cited and _supported(text, cited, vectors[text], embed, floor):
-            kept.append((text, cited))
+        if cited and _supported(text, cited, vectors[text], embed, floor) and _counted(text, cited):
+            # a marker stays only on a source whose own sentence states the sentence's facts,
+            # unless it takes them together
+            alone = [s for s in cited if _states(text, s)]
+            kept.append((text, alone or cited))
         else:
             dropped.append(text)
     return _renumber(kept, tuple(dropped))
@@ -130,6 +133,22 @@ def _supported(
         return False
     cited_vectors = embed([s.candidate.text for s in cited])
     return float(np.max(cited_vectors @ vector)) >= floor
+
+
+def _counted(text: str, cited: Sequence[Source]) -> bool:
+    """Whether the cited sentences themselves hold the numbers, dates and amounts of
+    ``text``: a name may come from the passage around a cited sentence ("he" named before),
+    a figure must be in what is cited."""
+    own = " ".join(f"{s.candidate.hit.title} {s.candidate.text}" for s in cited)
+    return all(
+        f[:1].isupper() and not any(ch.isdigit() for ch in f) for f in unsupported_facts(text, own)
+    )
+
+
+def _states(text: str, source: Source) -> bool:
+    """Whether the cited sentence itself (with its title) holds every name, date and number
+    of ``text``: its passage around it may hold them without it saying them."""
+    return not unsupported_facts(text, f"{source.candidate.hit.title} {source.candidate.text}")
 
 
 def _renumber(kept: Sequence[tuple[str, list[Source]]], dropped: tuple[str, ...]) -> Checked:

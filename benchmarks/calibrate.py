@@ -239,8 +239,9 @@ FALSE_REFUSAL = 0.01
 
 
 def fit(rows: Sequence[Row]) -> answering.Calibration:
-    """The two sentence models, fitted on the candidates of every answerable question; the
-    question-level gate; the topic gate; and the answer thresholds.
+    """The two sentence models, fitted on the candidates of every answerable question, with
+    the sentence gate's threshold (``SENTENCE_BELOW``); the question-level gate; the topic
+    gate; and the sure model.
 
     The choice model uses every feature; the gate model leaves out ``GATE_LEAVES_OUT``.
     """
@@ -255,11 +256,30 @@ def fit(rows: Sequence[Row]) -> answering.Calibration:
     scorer = answering.Calibration(
         tuple(float(w) for w in choice.coef_[0]),
         float(choice.intercept_[0]),
-        0.5,
+        0.0,
         gate_weights=tuple(float(w) for w in gate_weights),
         gate_bias=float(gate.intercept_[0]),
     )
+    unanswered = [r for r in _news(rows) if r.kind != ANSWERABLE]
+    negatives = sorted(max(scorer.confidence(tuple(v)) for v in r.x) for r in unanswered)
+    scorer = replace(scorer, threshold=lowest(negatives, SENTENCE_BELOW))
     return fit_sure(rows, fit_topic(rows, fit_question(rows, scorer)))
+
+
+SENTENCE_BELOW = 0.8
+"""The share of the unanswered news questions whose best sentence the sentence gate's
+threshold must rate below. That threshold no longer decides the outcome (the sure model
+does); it says which sentences answer for ``preference`` (the newest figure, a speaker's
+sentence) and whether a sure reply cites a second sentence."""
+
+
+def lowest(negatives: Sequence[float], below: float) -> float:
+    """The lowest threshold (in steps of 0.01) below which ``below`` of ``negatives`` lie."""
+    return next(
+        float(t)
+        for t in np.linspace(0.01, 0.99, 99)
+        if np.mean([p < t for p in negatives]) >= below
+    )
 
 
 def _news(rows: Sequence[Row]) -> list[Row]:

@@ -138,11 +138,15 @@ def test_answer_shows_its_cited_sentence_highlighted_with_the_article(chat: AppT
     assert "two to three days" in body
     assert '<sup class="cite">[1]</sup>' in body
     assert marked(CEASEFIRE) in unshort(body)
-    assert '<div class="short-answer">two to three days<sup class="cite">[1]</sup></div>' in body
-    assert '<strong class="short">two to three days</strong>' in body
+    if chat.session_state["turns"][-1].tentative:  # unsure: labelled, quieter, no headline
+        assert "May not answer your question · confidence " in body
+        assert 'class="answer tentative"' in body and "short-answer" not in body
+    else:
+        short = '<div class="short-answer">two to three days<sup class="cite">[1]</sup></div>'
+        assert short in body and '<strong class="short">two to three days</strong>' in body
     assert "Ukrainian and Russian Delegations Meet in Istanbul" in body
     assert "ukraine-russia-istanbul-talks.txt" in body  # the source line names the file
-    assert [e.label for e in reply.expander] == ["Sources (1)"]
+    assert reply.expander[0].label.startswith("Sources (")
     assert reply.caption[0].value.startswith("Answered in ")
     assert not chat.error
 
@@ -219,9 +223,11 @@ def test_a_conversation_survives_a_server_restart_and_clear_deletes_it(
     assert [m.name for m in reloaded.chat_message] == ["user", "assistant"]
     body = html_of(reloaded.chat_message[1])
     assert marked(CEASEFIRE) in unshort(body)
-    assert '<strong class="short">two to three days</strong>' in body
     assert "Ukrainian and Russian Delegations Meet in Istanbul" in body
-    assert [e.label for e in reloaded.chat_message[1].expander] == ["Sources (1)"]
+    asked_turn = first.session_state["turns"][-1]
+    assert [e.label for e in reloaded.chat_message[1].expander] == [
+        f"Sources ({len(asked_turn.sources)})"
+    ]
     restored, asked = (
         [asdict(t) for t in page.session_state["turns"]] for page in (reloaded, first)
     )

@@ -380,13 +380,20 @@ def test_a_bad_baseline_file_is_a_clear_error(tmp_path: Path) -> None:
 
 GOLD = Path(__file__).parent / "gold"
 ARTICLES = Path(__file__).parents[1] / "articles"
-GATE_PASS_RATE = "0.5"
-"""Measured 52 of the 97 cases of tests/gold passing (0.54); the gate sits three cases below.
+GATE_PASS_RATE = "0.84"
+"""Measured 130 of the 150 cases of tests/gold passing (0.867); the gate sits four cases below.
 Raise it as answers improve (see the README for the command)."""
-GATE_FLOORS = {"hit_at_5": 0.9, "abstention_recall": 0.7, "citation_precision": 0.75}
-"""Measured hit@5 1.0, abstention recall 0.75 (15 of 20), citation precision 0.80: a
-regression in retrieval, abstention or citing trips the gate (abstention at the second case
-lost)."""
+GATE_FLOORS = {
+    "hit_at_5": 0.9,
+    "answer_accuracy": 0.75,
+    "abstention_recall": 0.95,
+    "refusal_recall": 0.95,
+    "citation_precision": 0.3,
+}
+"""Measured hit@5 0.98; answerable cases whose reply (answered or tentative) holds the answer
+0.802 (81 of 101); unanswerable cases not answered 1.0 (49 of 49); off-subject cases refused
+1.0 (24 of 24); citation precision 0.363 (a tentative reply cites the closest two sentences):
+a regression in retrieval, answering, refusing or citing trips the gate."""
 MEDINSKY_CASE = GoldCase(
     id="who-leads-russian-team",
     question="Who leads the Russian negotiating team?",
