@@ -537,8 +537,9 @@ def compose(
     chosen = list(unique.values())
     if not chosen:
         return Answer(question, ABSTAIN_TEXT, True, (), tuple(related), sure)
-    first = chosen[0].hit.passage.article_id
-    chosen.sort(key=lambda c: (c.hit.passage.article_id != first, c.span.start))
+    if answers:  # a sure reply reads in article order; an unsure one closest first
+        first = chosen[0].hit.passage.article_id
+        chosen.sort(key=lambda c: (c.hit.passage.article_id != first, c.span.start))
     citations = tuple(
         Citation(n, c.hit.passage.article_id, c.hit.title, c.span.start, c.span.end, c.text)
         for n, c in enumerate(chosen, 1)
