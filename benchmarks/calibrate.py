@@ -425,8 +425,9 @@ def main() -> None:
     print("sure:", {f: round(w, 3) for f, w in sure})
     if args.write:
         data = {
-            "fitted_on": f"RealTime QA 2023 odd weeks, 2024 first {args.weeks_2024} odd weeks "
-            "and SQuAD 2.0 sample even paragraphs (benchmarks/calibrate.py)",
+            "fitted_on": f"RealTime QA 2023 odd weeks, 2024 first {args.weeks_2024} odd weeks, "
+            "SQuAD 2.0 sample even paragraphs and SQuAD 2.0 subsets even articles one at a time "
+            "(benchmarks/calibrate.py)",
             "weights": dict(zip(answering.FEATURES, cal.weights, strict=True)),
             "bias": cal.bias,
             "threshold": cal.threshold,

@@ -45,7 +45,9 @@ def shown_questions() -> list[tuple[str, list[dict[str, str]]]]:
     sys.modules[spec.name] = page  # dataclasses look their module up while being made
     spec.loader.exec_module(page)
     asked = re.findall(r'(?:bot\.ask\(|assistant ask )"([^"]+\?)"(?!,\s*history)', README)
-    found: list[tuple[str, list[dict[str, str]]]] = [(q, []) for q in dict.fromkeys(asked)]
+    found: list[tuple[str, list[dict[str, str]]]] = [
+        (q, []) for q in dict.fromkeys(asked) if q not in shown_refusals()
+    ]
     for question, before in re.findall(
         r'bot\.ask\("([^"]+\?)",\s*history=\[\{"role": "user", "content": "([^"]+)"', README
     ):
@@ -54,17 +56,26 @@ def shown_questions() -> list[tuple[str, list[dict[str, str]]]]:
     return found
 
 
-def test_the_readme_shows_questions_and_a_follow_up() -> None:
+def shown_refusals() -> list[str]:
+    """The questions the README's command-line example shows refused."""
+    return re.findall(r'\$ assistant ask "([^"]+\?)"\nThe articles don\'t say', README)
+
+
+def test_the_readme_shows_questions_a_follow_up_and_a_refusal() -> None:
     found = shown_questions()
     assert len(found) >= 4
     assert any(history for _, history in found)
+    assert shown_refusals()
 
 
 @pytest.mark.slow
-def test_no_question_the_readme_and_the_page_show_is_refused(
+def test_the_readme_and_page_questions_are_not_refused_and_its_refusals_are(
     bundled_assistant: Assistant,
 ) -> None:
     for question, history in shown_questions():
         reply = bundled_assistant.ask(question, history or None)
         assert reply.status != "refused", (question, reply.text)
         assert reply.citations
+    for question in shown_refusals():
+        reply = bundled_assistant.ask(question)
+        assert reply.status == "refused" and reply.text in README, reply.text
