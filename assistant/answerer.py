@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -143,38 +144,26 @@ class Calibration:
         data = json.loads(raw)
         # A feature added after the file was written gets no weight until it is refitted.
         weights = tuple(float(data["weights"].get(name, 0.0)) for name in FEATURES)
-        gate = data.get("gate")
-        question = data.get("question")
-        topic = data.get("topic")
-        sure = data.get("sure")
+        gate = _section(data, "gate", FEATURES)
+        question = _section(data, "question", QUESTION_FEATURES)
+        topic = _section(data, "topic", TOPIC_FEATURES)
+        sure = _section(data, "sure", SURE_FEATURES)
         return cls(
             weights,
             float(data["bias"]),
             float(data["threshold"]),
             float(data.get("second_ratio", 0.8)),
-            tuple(float(gate["weights"].get(name, 0.0)) for name in FEATURES) if gate else None,
-            float(gate["bias"]) if gate else 0.0,
-            (
-                tuple(float(question["weights"].get(name, 0.0)) for name in QUESTION_FEATURES)
-                if question
-                else None
-            ),
-            float(question["bias"]) if question else 0.0,
-            float(question["threshold"]) if question else 0.5,
-            (
-                tuple(float(topic["weights"].get(name, 0.0)) for name in TOPIC_FEATURES)
-                if topic
-                else None
-            ),
-            float(topic["bias"]) if topic else 0.0,
-            float(topic["threshold"]) if topic else 0.5,
-            (
-                tuple(float(sure["weights"].get(name, 0.0)) for name in SURE_FEATURES)
-                if sure
-                else None
-            ),
-            float(sure["bias"]) if sure else 0.0,
-            float(sure["threshold"]) if sure else 0.5,
+            gate_weights=gate[0],
+            gate_bias=gate[1],
+            question_weights=question[0],
+            question_bias=question[1],
+            question_threshold=question[2],
+            topic_weights=topic[0],
+            topic_bias=topic[1],
+            topic_threshold=topic[2],
+            sure_weights=sure[0],
+            sure_bias=sure[1],
+            sure_threshold=sure[2],
         )
 
     def probability(self, features: Sequence[float]) -> float:
@@ -244,6 +233,19 @@ MARGIN_ALONE = 5.0
 def topic_features(candidates: Sequence[Sequence[float]]) -> list[float]:
     """``TOPIC_FEATURES`` of a question's candidates: the best of each among them."""
     return [max(c[FEATURES.index(name)] for c in candidates) for name in TOPIC_FEATURES]
+
+
+def _section(
+    data: dict[str, Any], key: str, names: Sequence[str]
+) -> tuple[tuple[float, ...] | None, float, float]:
+    """A model stored under ``key``: its weights over ``names`` (a feature added after the
+    file was written gets none until it is refitted), bias and threshold; no weights, bias 0
+    and threshold 0.5 when the file has none."""
+    found = data.get(key)
+    if not found:
+        return None, 0.0, 0.5
+    weights = tuple(float(found["weights"].get(name, 0.0)) for name in names)
+    return weights, float(found["bias"]), float(found.get("threshold", 0.5))
 
 
 def question_features(

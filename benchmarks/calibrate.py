@@ -211,9 +211,10 @@ def outcome(row: Row, model: answering.Calibration) -> tuple[str, bool]:
 def rates(rows: Sequence[Row], model: answering.Calibration) -> dict[str, float]:
     """Per kind of question, the share of each outcome; for answerable ones, the share
     answered right (coverage), and the precision of every answered reply."""
+    outcomes = [outcome(r, model) for r in rows]
     found: dict[str, list[tuple[str, bool]]] = {}
-    for r in rows:
-        found.setdefault(r.kind, []).append(outcome(r, model))
+    for r, seen_one in zip(rows, outcomes, strict=True):
+        found.setdefault(r.kind, []).append(seen_one)
     result: dict[str, float] = {}
     for kind, seen in sorted(found.items()):
         for status in ("answered", "tentative", "refused"):
@@ -224,15 +225,17 @@ def rates(rows: Sequence[Row], model: answering.Calibration) -> dict[str, float]
                 np.mean([s == "answered" and h for s, h in seen])
             )
     answered = [
-        r.kind == ANSWERABLE and h for r in rows for s, h in [outcome(r, model)] if s == "answered"
+        r.kind == ANSWERABLE and h
+        for r, (s, h) in zip(rows, outcomes, strict=True)
+        if s == "answered"
     ]
     result["answered precision"] = float(np.mean(answered)) if answered else float("nan")
     return result
 
 
 PRECISION = 0.85
-"""The answered precision the sure threshold must reach on the tuning rows (news, and SQuAD's
-even paragraphs, each)."""
+"""The answered precision the sure threshold must reach on the tuning rows (news, SQuAD's even
+paragraphs and SQuAD's even articles one at a time, together)."""
 FALSE_REFUSAL = 0.01
 """The share of the answerable tuning questions of each source (not refused by
 ``unmentioned``) that the topic gate may refuse."""
@@ -289,12 +292,12 @@ def _news(rows: Sequence[Row]) -> list[Row]:
 def fit_question(rows: Sequence[Row], scorer: answering.Calibration) -> answering.Calibration:
     """The question-level gate, on the news rows: answerable questions whose answer is among
     the candidates against the questions the indexed articles do not answer, over
-    ``answering.QUESTION_FEATURES``. Its threshold is set by ``fit_thresholds``.
+    ``answering.QUESTION_FEATURES``. Its probability is one of the sure model's inputs, not a
+    decision of its own: its threshold (0.5) is unused while a sure model decides.
 
     A sentence model learns which sentence of a question answers; whether any does is a
     question of the whole set of candidates: how close the best passage is, not only the
-    best sentence. With the sure model fitted, this gate is one of its features, not a
-    decision of its own.
+    best sentence.
     """
     kept = [r for r in _news(rows) if r.kind != ANSWERABLE or r.y.any()]
     x = np.asarray([answering.question_features(scorer, [tuple(v) for v in r.x]) for r in kept])
