@@ -14,6 +14,7 @@ writes around it (``<mark>``, ``<sup>``, ``<div>``) is HTML.
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import logging
 import math
@@ -25,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec
 
 import streamlit as st
 from pydantic import TypeAdapter, ValidationError
@@ -34,6 +35,7 @@ from streamlit.delta_generator import DeltaGenerator
 from assistant import (
     Answer,
     Article,
+    ArticleInfo,
     Assistant,
     AssistantError,
     Citation,
@@ -42,7 +44,6 @@ from assistant import (
     Event,
     FileResult,
     Hit,
-    IndexStats,
     Settings,
     Short,
 )
@@ -51,6 +52,7 @@ UPLOAD_TYPES = ("txt", "md", "html", "json", "jsonl")
 CONTEXT_CHARS = 280  # at most this much article text is shown either side of a quote
 MIB = 1024 * 1024  # Streamlit's upload limit is in MiB
 MAX_CONVERSATIONS = 1000  # kept on disk for reloads; saving one more drops the oldest
+PAGE_SIZE = 20  # articles the library shows at a time, newest first
 # Example prompts for the bundled article, shown on an empty chat while that article is
 # indexed. They are only questions: the answers come from the assistant like any other.
 EXAMPLES: dict[str, tuple[str, ...]] = {
@@ -80,6 +82,8 @@ STYLE = """<style>
 .passage mark strong.short { text-decoration: underline; text-underline-offset: .15em; }
 .passage mark { background: rgba(250, 204, 21, .45); color: inherit; padding: 0 .12em;
   border-radius: 3px; }
+.library .article { border: 1px solid rgba(128, 128, 128, .3); border-radius: .5rem;
+  padding: .45rem .65rem; margin: 0 0 .4rem; }
 .article { overflow-wrap: anywhere; }
 .article-meta { font-size: .8rem; opacity: .7; }
 .results { list-style: none; padding: 0; margin: 0; font-size: .85rem; }
@@ -94,6 +98,7 @@ STYLE = """<style>
 </style>"""
 
 log = logging.getLogger("assistant.app")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,16 @@ def load_assistant(index_dir: str) -> Assistant:
     with contextlib.suppress(AssistantError):
         bot.warm_up()
     return bot
+
+
+def assistant() -> Assistant:
+    """The process-wide assistant of the configured index; a problem with the settings or the
+    index shows its message and stops the page."""
+    try:
+        return load_assistant(str(settings().index_dir))
+    except AssistantError as error:
+        st.error(md_escape(str(error)), icon=":material/error:")
+        st.stop()
 
 
 @st.cache_resource
@@ -226,7 +241,7 @@ def file_name(path: str | None) -> str:
     return re.split(r"[\\/]", path or "")[-1]
 
 
-def article_meta(article: Article) -> str:
+def article_meta(article: Article | ArticleInfo) -> str:
     """The article's date and source (or file name, when it names no source), as one line."""
     source = article.source or file_name(article.path) or "unknown source"
     return f"{article.published or 'undated'} · {source}"
@@ -355,7 +370,7 @@ def plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def examples_for(articles: Sequence[Article]) -> list[str]:
+def examples_for(articles: Sequence[ArticleInfo]) -> list[str]:
     """Example prompts for the indexed articles that have some."""
     stems = {file_name(a.path).rsplit(".", 1)[0] for a in articles}
     return [q for stem, questions in EXAMPLES.items() if stem in stems for q in questions]
@@ -413,6 +428,25 @@ def tentative_html(confidence: float | None) -> str:
     return f'<div class="tentative-label">May not answer your question{sure}</div>'
 
 
+def matching(articles: Sequence[ArticleInfo], query: str) -> list[ArticleInfo]:
+    """The articles whose title, source (or file name) or day holds every word of ``query``,
+    ignoring case; all of them for an empty query."""
+    words = query.lower().split()
+    if not words:
+        return list(articles)
+    return [a for a in articles if all(w in f"{a.title} {article_meta(a)}".lower() for w in words)]
+
+
+def library_html(articles: Sequence[ArticleInfo]) -> str:
+    """One page of the library: each article's title, date, source and passage count."""
+    items = "".join(
+        f'<div class="article"><b>{esc(a.title or "Untitled")}</b><div class="article-meta">'
+        f"{esc(article_meta(a))} · {plural(a.passages, 'passage')}</div></div>"
+        for a in articles
+    )
+    return f'<div class="library">{items}</div>'
+
+
 def results_html(results: Sequence[FileResult]) -> str:
     """The per-file outcome of an upload, one line each."""
     items = []
@@ -426,6 +460,22 @@ def results_html(results: Sequence[FileResult]) -> str:
 
 
 # ---------------------------------------------------------------------------- page parts
+
+
+def shielded(draw: Callable[P, None]) -> Callable[P, None]:
+    """``draw`` with an unexpected error shown as a message (the details go to the server
+    log), never a traceback. Each fragment needs its own: Streamlit shows a fragment's errors
+    itself. Stopping and rerunning are not errors (``BaseException``) and pass through."""
+
+    @functools.wraps(draw)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            draw(*args, **kwargs)
+        except Exception:
+            log.exception("the chat page failed")
+            st.error("Something went wrong on our side; the details are in the server log.")
+
+    return run
 
 
 def stored_turns(chat_id: str) -> list[Turn] | None:
@@ -529,7 +579,7 @@ def forget_conversations() -> None:
 
 
 def remove_article(bot: Assistant, article_id: str, title: str) -> None:
-    """Callback of an article's remove button."""
+    """Callback of the library's remove button: remove the chosen article."""
     try:
         with assistant_lock():
             bot.remove(article_id)
@@ -537,6 +587,17 @@ def remove_article(bot: Assistant, article_id: str, title: str) -> None:
         st.session_state["library_error"] = str(error)
     else:
         st.session_state["library_notice"] = f"Removed “{title}”."
+        st.session_state["library_changed"] = True
+
+
+def turn_page(step: int) -> None:
+    """Callback of the library's pager: show the next (1) or previous (-1) page."""
+    st.session_state["library_page"] = max(0, st.session_state.get("library_page", 0) + step)
+
+
+def first_page() -> None:
+    """Callback of the library's search box: a new search starts at its first page."""
+    st.session_state["library_page"] = 0
 
 
 def render_upload(bot: Assistant) -> None:
@@ -561,65 +622,114 @@ def render_upload(bot: Assistant) -> None:
             results.extend(upload_results(bot, file.name, file.getvalue(), cap))
             bar.progress(done / len(files), text=f"Added {done} of {len(files)} files")
         st.session_state["upload_results"] = results
+        if any(r.status in ("added", "updated") for r in results):
+            st.rerun()  # the chat's empty state and examples depend on the articles
     if st.session_state.get("upload_results"):
         st.html(results_html(st.session_state["upload_results"]))
 
 
-def render_articles(bot: Assistant, removable: bool = True) -> list[Article]:
-    """The indexed articles with their metadata and (if ``removable``) a remove button each;
-    returns them."""
-    stats: IndexStats = bot.stats()
-    articles = bot.articles()
+def render_removal(bot: Assistant, shown: Sequence[ArticleInfo]) -> None:
+    """Remove one of the articles on this page: choose it, then confirm."""
+    titles = {a.id: a.title or "Untitled" for a in shown}
+    chosen = st.selectbox(
+        "Remove an article",
+        options=list(titles),
+        format_func=titles.__getitem__,
+        index=None,
+        placeholder="Choose an article on this page…",
+        key=f"remove-choice-{shown[0].id}-{len(shown)}",  # a new page starts unchosen
+    )
+    with st.popover("Remove…", icon=":material/delete:", disabled=chosen is None):
+        if chosen is not None:
+            st.html(
+                f"Remove <b>{esc(titles[chosen])}</b> and its passages from the index? "
+                "Answers already given keep their quotes."
+            )
+            st.button(
+                "Remove from library",
+                key="remove-article",
+                type="primary",
+                on_click=remove_article,
+                args=(bot, chosen, titles[chosen]),
+            )
+
+
+def render_articles(bot: Assistant, removable: bool = True) -> None:
+    """The library's size, a search box and one page of the matching articles, newest first
+    (``PAGE_SIZE``, with a pager), and (if ``removable``) a way to remove one of them.
+
+    What it draws does not grow with the library: a year of news costs what ten articles do.
+    """
+    stats = bot.stats()
     st.caption(
         f"{plural(stats.articles, 'article')} · {plural(stats.passages, 'passage')} · "
         f"{human_bytes(stats.bytes)}"
     )
-    for article in articles:
-        with st.container(border=True):
-            passages = stats.passages_per_article.get(article.id, 0)
-            st.html(
-                f'<div class="article"><b>{esc(article.title)}</b><div class="article-meta">'
-                f"{esc(article_meta(article))} · {plural(passages, 'passage')}</div></div>"
-            )
-            if not removable:
-                continue
-            confirm = st.popover(
-                "Remove", icon=":material/delete:", type="tertiary", key=f"confirm-{article.id}"
-            )
-            with confirm:
-                st.html(
-                    f"Remove <b>{esc(article.title)}</b> and its passages from the index? "
-                    "Answers already given keep their quotes."
-                )
-                st.button(
-                    "Remove from library",
-                    key=f"remove-{article.id}",
-                    type="primary",
-                    on_click=remove_article,
-                    args=(bot, article.id, article.title),
-                )
-    return articles
+    query = st.text_input(
+        "Search the library",
+        key="library_search",
+        placeholder="Title, source or day (2023-05)",
+        on_change=first_page,
+    )
+    found = matching(bot.catalog(), query)
+    pages = max(1, math.ceil(len(found) / PAGE_SIZE))
+    number = min(st.session_state.get("library_page", 0), pages - 1)
+    st.session_state["library_page"] = number
+    shown = found[number * PAGE_SIZE : (number + 1) * PAGE_SIZE]
+    if not found and query.strip():
+        st.caption("No article matches.")
+    if shown:
+        st.html(library_html(shown))
+    if pages > 1:
+        first = number * PAGE_SIZE + 1
+        st.caption(f"Showing {first}–{first + len(shown) - 1} of {len(found):,}, newest first")
+        newer, older = st.columns(2)
+        newer.button(
+            "Newer",
+            key="newer",
+            icon=":material/chevron_left:",
+            on_click=turn_page,
+            args=(-1,),
+            disabled=number == 0,
+            width="stretch",
+        )
+        older.button(
+            "Older",
+            key="older",
+            icon=":material/chevron_right:",
+            icon_position="right",
+            on_click=turn_page,
+            args=(1,),
+            disabled=number == pages - 1,
+            width="stretch",
+        )
+    if removable and shown:
+        render_removal(bot, shown)
 
 
-def render_sidebar(bot: Assistant) -> list[Article]:
-    """The library: notices, upload, article list and size. Returns the indexed articles."""
-    with st.sidebar:
-        st.header("Library")
-        if error := st.session_state.pop("library_error", None):
-            st.error(md_escape(error), icon=":material/error:")
-        if notice := st.session_state.pop("library_notice", None):
-            st.toast(md_escape(notice), icon=":material/delete:")
-        if bot.read_only:
-            st.info(
-                "This index is read-only: you can ask and browse, not add or remove articles.",
-                icon=":material/lock:",
-            )
-        else:
-            render_upload(bot)
-        return render_articles(bot, removable=not bot.read_only)
+@st.fragment
+@shielded
+def render_library() -> None:
+    """The library: notices, upload and the paged article list. Searching, paging, uploading
+    and removing redraw only this; a change to the library then redraws the page once."""
+    bot = assistant()
+    if st.session_state.pop("library_changed", False):
+        st.rerun()  # the chat's empty state and examples depend on the articles
+    if error := st.session_state.pop("library_error", None):
+        st.error(md_escape(error), icon=":material/error:")
+    if notice := st.session_state.pop("library_notice", None):
+        st.toast(md_escape(notice), icon=":material/delete:")
+    if bot.read_only:
+        st.info(
+            "This index is read-only: you can ask and browse, not add or remove articles.",
+            icon=":material/lock:",
+        )
+    else:
+        render_upload(bot)
+    render_articles(bot, removable=not bot.read_only)
 
 
-def render_empty(articles: Sequence[Article]) -> None:
+def render_empty(articles: Sequence[ArticleInfo]) -> None:
     """What an empty chat shows: how to start, and example questions to click."""
     if not articles:
         st.info("The library is empty. Add an article in the sidebar, or run `make index`.")
@@ -631,7 +741,7 @@ def render_empty(articles: Sequence[Article]) -> None:
             st.button(question, key=f"example-{n}", on_click=ask, args=(question,))
 
 
-def render_time(bot: Assistant) -> date | None:
+def render_time() -> date | None:
     """The "as of" date control and the timeline view; returns the chosen date."""
     when, topic = st.columns([1, 2])
     as_of: date | None = when.date_input(
@@ -648,6 +758,7 @@ def render_time(bot: Assistant) -> date | None:
             shown = st.form_submit_button("Show timeline")
         if shown and query.strip():
             try:
+                bot = assistant()
                 with assistant_lock():
                     events = bot.timeline(query, as_of=as_of)
             except AssistantError as error:
@@ -683,25 +794,22 @@ def render_chat_controls(slot: DeltaGenerator) -> None:
         )
 
 
-def page() -> None:
-    """The whole page, drawn on every run."""
-    try:
-        bot = load_assistant(str(settings().index_dir))
-    except AssistantError as error:
-        st.error(md_escape(str(error)), icon=":material/error:")
-        st.stop()
-    st.html(STYLE)
-    chat_slot = st.sidebar.container()  # filled last, once this run's question is in the chat
-    articles = render_sidebar(bot)
-    st.title("Ask the news")
-    st.caption("Answers come only from the indexed articles, each claim cited to its sentence.")
-    as_of = render_time(bot)
+@st.fragment
+@shielded
+def render_chat(as_of: date | None, controls: DeltaGenerator) -> None:
+    """The chat box, the conversation and (in ``controls``) the buttons that clear it. Asking
+    redraws only this: the library and the rest of the page stay as they are.
+
+    The chat box comes first, so that on a server's first visit it takes a question while
+    the model and the index load; the question is asked once they have.
+    """
+    typed = st.bottom.chat_input("Ask about the articles…", max_chars=1000)
+    bot = assistant()
     for turn in turns():
         render_turn(turn)
-    typed = st.chat_input("Ask about the articles…", max_chars=1000)
     question = typed or st.session_state.pop("pending", None)
     if not turns() and not question:
-        render_empty(articles)
+        render_empty(bot.catalog())
     if question:
         history = history_of(turns())
         turns().append(Turn("user", question))
@@ -718,17 +826,29 @@ def page() -> None:
         remember_conversation()  # before drawing: a reload as soon as it shows finds it kept
         waiting.empty()
         render_turn(turns()[-1])
-    render_chat_controls(chat_slot)
+    render_chat_controls(controls)
+
+
+def page() -> None:
+    """The whole page, drawn on a first visit and when the "as of" day changes; the library
+    and the chat each redraw alone (fragments) when used."""
+    st.html(STYLE)
+    with st.sidebar:
+        controls = st.container()  # the chat fills it: its buttons depend on the conversation
+        st.header("Library")
+        shelf = st.container()
+    st.title("Ask the news")
+    st.caption("Answers come only from the indexed articles, each claim cited to its sentence.")
+    as_of = render_time()
+    render_chat(as_of, controls)
+    with shelf:
+        render_library()
 
 
 def main() -> None:
     """Set up the page and draw it; an unexpected error shows a message, never a traceback."""
     st.set_page_config(page_title="Ask the news", page_icon=":material/newspaper:")
-    try:
-        page()
-    except Exception:
-        log.exception("the chat page failed")
-        st.error("Something went wrong on our side; the details are in the server log.")
+    shielded(page)()
 
 
 if __name__ == "__main__":

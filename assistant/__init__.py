@@ -30,6 +30,7 @@ from assistant.goldset import GoldCase, load_gold
 from assistant.records import (
     Answer,
     Article,
+    ArticleInfo,
     Citation,
     Event,
     FileResult,
@@ -44,6 +45,7 @@ from assistant.records import (
 __all__ = [
     "Answer",
     "Article",
+    "ArticleInfo",
     "ArticleNotFoundError",
     "Assistant",
     "AssistantError",

@@ -33,6 +33,7 @@ from assistant.reader import Scorer, default_reader
 from assistant.records import (
     Answer,
     Article,
+    ArticleInfo,
     Citation,
     Event,
     FileResult,
@@ -292,6 +293,12 @@ class Assistant:
     def articles(self) -> list[Article]:
         """Every article in the index, sorted by title."""
         return self.index.articles()
+
+    def catalog(self) -> list[ArticleInfo]:
+        """Every article's metadata and passage count, without its text, newest first
+        (undated last). Kept between calls until the index changes, so a page may ask on
+        every redraw."""
+        return self.index.catalog()
 
     def remove(self, article_id: str) -> None:
         """Delete an article and all its passages.

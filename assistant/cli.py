@@ -177,11 +177,8 @@ def timeline(
 def articles(index: IndexOption = None) -> None:
     """List the indexed articles: id, passages, date and title."""
     bot = open_assistant(index)
-    counts = bot.stats().passages_per_article
-    for a in bot.articles():
-        typer.echo(
-            f"{a.id}  {counts.get(a.id, 0):>4} passages  {a.published or '-':<10}  {a.title}"
-        )
+    for a in sorted(bot.catalog(), key=lambda a: (a.title.lower(), a.id)):
+        typer.echo(f"{a.id}  {a.passages:>4} passages  {a.published or '-':<10}  {a.title}")
 
 
 @app.command()

@@ -25,7 +25,7 @@ from assistant import chunking, dates, wire
 from assistant.embedding import Vectors
 from assistant.errors import IndexMismatchError, IndexMissingError
 from assistant.lexical import LexicalStore, terms
-from assistant.records import Article, Hit, IndexCheck, IndexStats, Passage, Span
+from assistant.records import Article, ArticleInfo, Hit, IndexCheck, IndexStats, Passage, Span
 from assistant.storage import Store, guarded, log, retrying
 
 MANIFEST_FILE = "manifest.json"
@@ -102,6 +102,7 @@ class Index:
         self._lexical: LexicalStore | None = None
         self._revision: tuple[str, tuple[int, int, int]] | None = None
         self._counted: tuple[str, int] | None = None
+        self._catalog: tuple[str, list[ArticleInfo]] | None = None
         self._open(reopen=False)
 
     @property
@@ -500,6 +501,24 @@ class Index:
         return next(_articles_of(got, self._article_texts([article_id])), None)
 
     @guarded
+    def catalog(self) -> list[ArticleInfo]:
+        """Every article's metadata and passage count, newest first (undated last).
+
+        Read from Chroma only when the store's revision stamp changed since the last read
+        (as ``_count``); during a write of this process, and on a Chroma server, every time.
+        """
+        stamp = self.store.stamp
+        if self._catalog is not None and self._catalog[0] == stamp and not self.store.in_write:
+            return self._catalog[1]
+        got = _get_all(self._articles, ["metadatas"])
+        found = [_to_info(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True) if m]
+        found.sort(key=lambda a: (a.title.lower(), a.id))
+        found.sort(key=lambda a: a.published or "", reverse=True)
+        if stamp is not None and not self.store.in_write:
+            self._catalog = (stamp, found)
+        return found
+
+    @guarded
     def articles(self) -> list[Article]:
         got = _get_all(self._articles, ["documents", "metadatas"])
         found = _articles_of(got, self._article_texts(got["ids"]))
@@ -710,7 +729,7 @@ class Index:
 
     @guarded
     def stats(self) -> IndexStats:
-        per_article = self._recorded_passages()
+        per_article = {a.id: a.passages for a in self.catalog()}
         size = None
         if self.store.folder is not None:
             size = sum(p.stat().st_size for p in self.store.folder.rglob("*") if p.is_file())
@@ -865,17 +884,25 @@ def _article_meta(a: Article, sources: Sequence[str], passages: int) -> dict[str
     return meta
 
 
-def _to_article(aid: str, text: str, m: Mapping[str, Any]) -> Article:
-    def opt(name: str) -> str | None:
-        value = m.get(name)
-        return None if value is None else str(value)
+def _to_info(aid: str, m: Mapping[str, Any]) -> ArticleInfo:
+    return ArticleInfo(
+        id=aid,
+        title=str(m.get("title", "")),
+        published=_opt(m.get("published")),
+        source=_opt(m.get("source")),
+        url=_opt(m.get("url")),
+        path=_opt(m.get("path")),
+        passages=int(m.get("passages", 0)),
+    )
 
+
+def _to_article(aid: str, text: str, m: Mapping[str, Any]) -> Article:
     return Article(
         id=aid,
         title=str(m.get("title", "")),
         text=text,
-        published=opt("published"),
-        source=opt("source"),
-        url=opt("url"),
-        path=opt("path"),
+        published=_opt(m.get("published")),
+        source=_opt(m.get("source")),
+        url=_opt(m.get("url")),
+        path=_opt(m.get("path")),
     )

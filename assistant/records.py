@@ -40,6 +40,20 @@ class Article:
 
 
 @dataclass(frozen=True)
+class ArticleInfo:
+    """An article as a library lists it: its metadata and passage count, without its text
+    (``Assistant.catalog``; reading every text of a year of news would take seconds)."""
+
+    id: str
+    title: str
+    published: str | None = None
+    source: str | None = None
+    url: str | None = None
+    path: str | None = None
+    passages: int = 0
+
+
+@dataclass(frozen=True)
 class Passage:
     """A run of whole sentences of one article.
 

@@ -9,6 +9,7 @@ import assistant
 EXPECTED_ALL = [
     "Answer",
     "Article",
+    "ArticleInfo",
     "ArticleNotFoundError",
     "Assistant",
     "AssistantError",

@@ -1,0 +1,239 @@
+"""The chat page at the size of real use: libraries of real news, one person and a crowd.
+
+For each library size (``page_libraries.py``: the first N RealTime QA 2023 articles, built
+once under ``build/page-N``) it starts ``streamlit run app.py`` over that index on a loopback
+port and drives Debian's Chromium (headless, Playwright):
+
+- server up: from starting the server until its health check answers;
+- input usable, first visit: from navigation until the chat box takes typing, for the first
+  browser session of the server (the model and the index load then);
+- input usable, later visits: the same for a fresh browser session once the server is warm
+  (median of three);
+- answer drawn: from pressing Enter until the reply is drawn, beside the "Answered in" time
+  the page itself shows (asking and preparing the sources, on the server);
+- with ``--crowd 10,20``: that many browser sessions at once, each asking five questions
+  one after another; every reply must be drawn with no error shown, and p50 / p95 of the
+  time to a drawn answer are reported;
+- the page server's peak resident memory (``VmHWM``) after all of that.
+
+Questions come from the RealTime QA 2023 quiz: those whose search results are all in the
+library first (so the answers are in it), then the earliest others.
+
+Usage:
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/page_scale.py --sizes 10,1000,7500 \\
+        [--crowd 10,20] [--crowd-size 7500] [--questions 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import news_data
+import page_libraries
+from playwright.async_api import Browser, Page, async_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARGS += ["--disable-component-update", "--disable-sync"]
+PROMPT = "Ask about the articles…"
+REPLY = ".answer, .abstained, [data-testid='stAlert']"
+ERROR = "[data-testid='stException'], [data-testid='stAlertContentError']"
+TIMEOUT_MS = 300_000
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def serve(index_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir), "HF_HUB_OFFLINE": "1"}
+    env["ANONYMIZED_TELEMETRY"] = "False"
+    env["ASSISTANT_CONVERSATIONS_DIR"] = str(log.parent / "conversations")
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+    command += ["--browser.gatherUsageStats", "false", "--server.address", "127.0.0.1"]
+    command += ["--server.port", str(port), "--server.fileWatcherType", "none"]
+    with log.open("wb") as out:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+
+
+def wait_healthy(url: str, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("streamlit did not come up")
+
+
+def peak_memory_mb(pid: int) -> float:
+    """The process's peak resident memory (Linux ``VmHWM``), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def questions_for(size: int, wanted: int) -> list[str]:
+    """``wanted`` quiz questions, those answerable from the library's articles first."""
+    ids = set(page_libraries.ordered_ids()[:size])
+    everything = news_data.questions()
+    inside = [
+        q.question for q in everything if q.search_result_ids and ids >= set(q.search_result_ids)
+    ]
+    others = [q.question for q in everything if q.question not in inside]
+    return (inside + others)[:wanted]
+
+
+async def open_page(browser: Browser, url: str) -> tuple[Page, float]:
+    """A fresh browser session on the page; seconds from navigation until the chat box
+    takes typing."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    started = time.perf_counter()
+    await page.goto(url)
+    box = page.get_by_placeholder(PROMPT)
+    await box.wait_for(state="visible")
+    await page.wait_for_function(
+        """(prompt) => {
+            const box = document.querySelector(`textarea[placeholder="${prompt}"]`);
+            return box && !box.disabled && !box.readOnly;
+        }""",
+        arg=PROMPT,
+        polling=10,
+    )
+    return page, time.perf_counter() - started
+
+
+async def ask(page: Page, question: str) -> tuple[float, float]:
+    """Seconds from pressing Enter to the reply drawn, and the page's own "Answered in" time.
+
+    The reply is watched for every 10 ms in the page (a locator's ``wait_for`` polls every
+    100-500 ms, which would add up to half a second).
+    """
+    messages = page.get_by_test_id("stChatMessage")
+    before = await messages.count()
+    box = page.get_by_placeholder(PROMPT)
+    await box.fill(question)
+    started = time.perf_counter()
+    await box.press("Enter")
+    await page.wait_for_function(
+        """([before, reply]) => {
+            const messages = document.querySelectorAll("[data-testid=stChatMessage]");
+            return messages.length > before + 1 && messages[before + 1].querySelector(reply)
+                && messages[before + 1].querySelector("[data-testid=stCaptionContainer]");
+        }""",
+        arg=[before, REPLY],
+        polling=10,
+    )
+    seen = time.perf_counter() - started
+    caption = await messages.nth(before + 1).get_by_test_id("stCaptionContainer").last.inner_text()
+    return seen, float(caption.split()[2])
+
+
+async def crowd(browser: Browser, url: str, people: int, questions: list[str]) -> dict[str, float]:
+    """``people`` sessions at once, each asking ``questions`` in turn."""
+
+    async def person(n: int) -> list[float]:
+        page, _ = await open_page(browser, url)
+        mine = questions[n % len(questions) :] + questions[: n % len(questions)]
+        times = [(await ask(page, q))[0] for q in mine]
+        if await page.locator(ERROR).count():
+            raise SystemExit(f"session {n} shows an error")
+        await page.context.close()
+        return times
+
+    started = time.perf_counter()
+    everyone = await asyncio.gather(*(person(n) for n in range(people)))
+    times = sorted(t for mine in everyone for t in mine)
+    return {
+        "answered": len(times),
+        "p50": statistics.median(times),
+        "p95": times[min(len(times) - 1, round(0.95 * (len(times) - 1)))],
+        "max": times[-1],
+        "wall": time.perf_counter() - started,
+    }
+
+
+async def measure(size: int, crowds: list[int], wanted: int) -> None:
+    index_dir = page_libraries.build(size)
+    questions = questions_for(size, wanted)
+    with tempfile.TemporaryDirectory() as work:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        started = time.perf_counter()
+        server = serve(index_dir, port, Path(work) / "streamlit.log")
+        try:
+            wait_healthy(url, time.monotonic() + 300)
+            up = time.perf_counter() - started
+            async with async_playwright() as playwright:
+                browser = await playwright.chromium.launch(
+                    executable_path="/usr/bin/chromium", args=ARGS
+                )
+                first, cold = await open_page(browser, url)
+                await ask(first, questions[0])  # the first answer loads what asking needs
+                answers = [await ask(first, q) for q in questions]
+                await first.context.close()
+                warm = []
+                for _ in range(3):
+                    again, seconds = await open_page(browser, url)
+                    warm.append(seconds)
+                    await again.context.close()
+                crowded = {n: await crowd(browser, url, n, questions) for n in crowds}
+                await browser.close()
+            peak = peak_memory_mb(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        if "Traceback" in (Path(work) / "streamlit.log").read_text():
+            raise SystemExit((Path(work) / "streamlit.log").read_text())
+    drawn = [seen for seen, _ in answers]
+    own = [server_time for _, server_time in answers]
+    print(f"\n{size} articles ({index_dir.name}), {len(questions)} questions")
+    print(f"  server up:                        {up:.2f} s")
+    print(f"  input usable, first visit:        {cold:.2f} s")
+    print(f"  input usable, later visits:       {statistics.median(warm):.2f} s (median of 3)")
+    print(
+        f"  answer drawn after Enter:         median {statistics.median(drawn):.2f} s, "
+        f"max {max(drawn):.2f} s"
+    )
+    print(
+        f"  of which the page's own time:     median {statistics.median(own):.2f} s, "
+        f"max {max(own):.2f} s"
+    )
+    for people, found in crowded.items():
+        print(
+            f"  {people} sessions x {len(questions)} questions: {found['answered']:.0f} answered, "
+            f"0 errors, p50 {found['p50']:.2f} s, p95 {found['p95']:.2f} s, "
+            f"max {found['max']:.2f} s, all done in {found['wall']:.1f} s"
+        )
+    print(f"  page server peak memory:          {peak:.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,1000,7500", help="library sizes, in articles")
+    parser.add_argument("--crowd", default="", help="concurrent sessions to try, e.g. 10,20")
+    parser.add_argument("--crowd-size", type=int, default=7500, help="library for the crowd")
+    parser.add_argument("--questions", type=int, default=5, help="questions per session")
+    args = parser.parse_args()
+    crowds = [int(n) for n in args.crowd.split(",") if n]
+    for size in (int(n) for n in args.sizes.split(",")):
+        asyncio.run(measure(size, crowds if size == args.crowd_size else [], args.questions))
+
+
+if __name__ == "__main__":
+    main()
