@@ -62,7 +62,7 @@ index/chroma.sqlite3: | install
 index: index/chroma.sqlite3
 
 run: install index
-	$(BIN)/streamlit run app.py --server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal
+	$(BIN)/streamlit run app.py --server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal --server.fileWatcherType none
 
 # Benchmarks print numbers; they are not tests. The README quotes their output.
 # The news benchmark keeps its indexes in build/ (about 20 to 26 minutes to build each split once).

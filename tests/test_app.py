@@ -20,7 +20,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
-from assistant import Assistant, ConversationStore, Settings, Short
+from assistant import ArticleInfo, Assistant, ConversationStore, Settings, Short
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -402,6 +402,24 @@ def test_an_unexpected_failure_shows_a_message_not_a_traceback(
         "Something went wrong on our side; the details are in the server log."
     ]
     assert "secret internals" not in str(chat)
+
+
+def test_library_search_needs_every_word_in_the_title_source_or_day() -> None:
+    app = load_app()
+    listed = [
+        ArticleInfo("a", "Flood toll rises", "2031-03-04", "Varna Herald", passages=3),
+        ArticleInfo("b", "Dam inspection ordered", "2031-03-02", None, path="/x/wire.jsonl#2"),
+        ArticleInfo("c", "Budget passes", None, "Gazette"),
+    ]
+
+    assert app.matching(listed, "") == listed
+    assert [a.id for a in app.matching(listed, "  flood HERALD ")] == ["a"]
+    assert [a.id for a in app.matching(listed, "2031-03")] == ["a", "b"]
+    assert [a.id for a in app.matching(listed, "wire.jsonl")] == ["b"]  # the file, if no source
+    assert [a.id for a in app.matching(listed, "undated")] == ["c"]
+    assert app.matching(listed, "flood gazette") == []
+    page = app.library_html(listed[:1])
+    assert page.count('class="article"') == 1 and "3 passages" in page
 
 
 def test_context_keeps_whole_sentences_around_the_quote() -> None:

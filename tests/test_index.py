@@ -24,7 +24,7 @@ from assistant.embedding import Embedder
 from assistant.errors import IndexMismatchError, IndexMissingError
 from assistant.index import MANIFEST_FILE, Index, Manifest
 from assistant.ingest import article_id, normalise
-from assistant.records import Article, Passage
+from assistant.records import Article, ArticleInfo, Passage
 
 TEXTS = {
     "bridge": (
@@ -220,6 +220,37 @@ def test_the_passage_count_is_read_again_only_after_a_write(
     reads.clear()
     assert index.count() == len(passages) + len(more)
     assert index.count() == len(passages) + len(more)
+    assert len(reads) == 1
+
+
+def test_the_catalog_lists_metadata_newest_first_and_is_read_again_only_after_a_write(
+    index: Index, index_dir: Path, fake_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bridge, bridge_passages = add(index, fake_embedder, "bridge")  # undated
+    dated = replace(make_article("library"), published="2024-05-02", path="library.txt")
+    dated_passages = chunk(dated, PASSAGE_CHARS)
+    index.upsert(dated, dated_passages, fake_embedder.embed([p.text for p in dated_passages]), [])
+
+    listed = index.catalog()
+
+    assert [a.id for a in listed] == [dated.id, bridge.id]  # newest first, undated last
+    assert listed[0] == ArticleInfo(
+        dated.id, dated.title, "2024-05-02", "Gazette", None, "library.txt", len(dated_passages)
+    )
+    assert listed[1].passages == len(bridge_passages)
+    assert index.stats().passages_per_article == {a.id: a.passages for a in listed}
+    reads: list[object] = []
+    real = index_module._get_all
+
+    def counted(collection: object, include: list[str]) -> dict[str, list[object]]:
+        reads.append(collection)
+        return real(collection, include)
+
+    monkeypatch.setattr(index_module, "_get_all", counted)
+    assert index.catalog() == listed
+    assert reads == []  # nothing was written: the stamp says so
+    Index(index_dir, manifest_for(fake_embedder)).delete(dated.id)  # another process's write
+    assert [a.id for a in index.catalog()] == [bridge.id]
     assert len(reads) == 1
 
 
