@@ -558,8 +558,12 @@ class Assistant:
         if fallback.status == "refused":  # the articles are not about it: nothing to write from
             yield fallback
             return
+        articles = draft.articles
         sources = pick_sources(
-            draft.scored, lambda c: answering.verified(c, draft.articles.text), draft.articles.date
+            draft.scored,
+            lambda c: answering.verified(c, articles.text),
+            articles.date,
+            articles.text,
         )
         if not sources:
             yield fallback

@@ -187,5 +187,11 @@ _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 
 def facts(text: str) -> list[str]:
     """The names, dates and numbers stated in ``text`` (entities, and every written number)."""
-    found = [text[a:b] for a, b, label in _entities([text])[0] if label in FACT_LABELS]
-    return found + [m.group() for m in _DIGITS.finditer(text)]
+    return [fact for fact, _, _ in labelled_facts(text)]
+
+
+def labelled_facts(text: str) -> list[tuple[str, str, int]]:
+    """``facts`` with spaCy's label of each ("GPE", "DATE", ...; "NUMBER" for written digits)
+    and where it starts in ``text``."""
+    found = [(text[a:b], label, a) for a, b, label in _entities([text])[0] if label in FACT_LABELS]
+    return found + [(m.group(), "NUMBER", m.start()) for m in _DIGITS.finditer(text)]

@@ -49,21 +49,27 @@ class Source:
     candidate: Candidate
     context: str
     published: str | None
+    before: str = ""
+    """The article's text before the sentence, where its names may have been given in full."""
 
 
 def pick_sources(
     scored: Sequence[tuple[Candidate, float]],
     verified: Callable[[Candidate], bool],
     published: Callable[[str], str | None],
+    text: Callable[[str], str | None] = lambda _: None,
     limit: int = SOURCES,
 ) -> list[Source]:
-    """The ``limit`` best-scored candidates whose quote verifies, numbered from 1."""
+    """The ``limit`` best-scored candidates whose quote verifies, numbered from 1, each with
+    what ``text`` (article id -> its text) holds before it."""
     ranked = [c for c, _ in sorted(scored, key=lambda cp: -cp[1]) if verified(c)]
     unique = list({(c.hit.passage.article_id, c.span): c for c in ranked}.values())[:limit]
-    return [
-        Source(n, c, _previous(c), published(c.hit.passage.article_id))
-        for n, c in enumerate(unique, 1)
-    ]
+    sources = []
+    for n, c in enumerate(unique, 1):
+        article = c.hit.passage.article_id
+        before = (text(article) or "")[: c.span.start]
+        sources.append(Source(n, c, _previous(c), published(article), before))
+    return sources
 
 
 def _previous(c: Candidate) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _NUMBER = (
     r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
@@ -205,6 +206,12 @@ def fold(text: str) -> str:
     """``text`` lower-cased with punctuation as single spaces (initials closed up: "U.S." and
     "US" fold alike), for comparing phrases."""
     return " ".join(_NOT_WORD.sub(" ", _INITIAL_DOT.sub("", text).casefold()).split())
+
+
+def unaccented(text: str) -> str:
+    """``text`` folded (see ``fold``) without accents: "Türkiye" -> "turkiye"."""
+    decomposed = unicodedata.normalize("NFKD", fold(text))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def bare(text: str) -> str:

@@ -5,6 +5,7 @@ OpenAI-compatible one (exact replies, including made-up facts) and llama.cpp wit
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import subprocess
@@ -20,7 +21,15 @@ from assistant import Answer, Assistant, AssistantError, Settings
 from assistant.answerer import TENTATIVE_TEXT
 from assistant.embedding import Embedder
 from assistant.generate import load_prompt
-from assistant.verify import claim, declined, markers, sentences, unsupported_facts
+from assistant.verify import (
+    claim,
+    declined,
+    markers,
+    sentences,
+    support_floor,
+    supports,
+    unsupported_facts,
+)
 
 if TYPE_CHECKING:
     from conftest import Loopback, StartScriptedLLM
@@ -32,6 +41,7 @@ MADE_UP_NUMBER = "The ceasefire would begin with 4,000 observers on the front li
 NOWHERE = "Both sides agreed to meet again [9]."
 UNCITED = "Talks are expected to resume soon."
 ASSISTANT = str(Path(sys.prefix) / "bin" / "assistant")
+CLAIMS = Path(__file__).parent / "claims" / "aliases.jsonl"  # benchmarks/verify_claims.py
 
 
 def with_model(index: Path, embedder: Embedder, url: str, timeout: float = 20.0) -> Assistant:
@@ -72,9 +82,43 @@ def test_declining_is_recognised_only_at_the_start() -> None:
 def test_a_changed_number_or_name_is_an_unsupported_fact() -> None:
     source = "The Kremlin proposed a ceasefire lasting two to three days on June 2."
     assert unsupported_facts("The Kremlin proposed a truce of 2 to 3 days.", source) == []
-    assert unsupported_facts("Russia proposed a truce.", source) == ["Russia"]
     assert unsupported_facts("A truce of 2 to 5 days was proposed.", source) != []
     assert unsupported_facts("Zelensky proposed it on June 2.", source) == ["Zelensky"]
+    assert unsupported_facts("Ukraine proposed a truce.", source) == ["Ukraine"]
+
+
+def test_a_country_is_named_by_its_capital_seat_or_people_as_reporters_write() -> None:
+    source = "The Kremlin proposed a ceasefire lasting two to three days."
+    assert unsupported_facts("Russia proposed a truce of two to three days.", source) == []
+    assert unsupported_facts("Moscow proposed a truce.", source) == []
+    assert unsupported_facts("Russian officials proposed a truce.", source) == []
+    assert unsupported_facts("Washington proposed a truce.", source) == ["Washington"]
+    summit = "Turkey will host the summit, the foreign ministry said."
+    assert unsupported_facts("Ankara will host the summit.", summit) == []  # acting: the state
+    assert unsupported_facts("The summit will be held in Ankara.", summit) == ["Ankara"]  # a city
+    assert unsupported_facts("Türkiye will host the summit.", summit) == []
+
+
+@pytest.mark.slow
+def test_written_claims_keep_faithful_aliases_and_lose_changed_facts(
+    real_embedder: Embedder,
+) -> None:
+    pairs = [json.loads(line) for line in CLAIMS.read_text().splitlines()]
+    floor = support_floor()
+    for p in pairs:
+        args = (p["title"], p["before"], p["published"])
+        p["kept"] = supports(p["claim"], p["sentence"], real_embedder.embed, floor, *args)
+    # at what the verifier earns: the rules were shaped on the development part
+    for part, faithful_floor, changed_floor in (
+        ("development", 0.95, 0.97),
+        ("held-out", 0.8, 0.85),
+    ):
+        mine = [p for p in pairs if p["part"] == part]
+        faithful = [p["kept"] for p in mine if p["faithful"]]
+        changed = [not p["kept"] for p in mine if not p["faithful"]]
+        assert len(faithful) >= 16 and len(changed) >= 16
+        assert sum(faithful) / len(faithful) >= faithful_floor, part
+        assert sum(changed) / len(changed) >= changed_floor, part
 
 
 def test_the_prompt_templates_load_from_the_prompts_folder(tmp_path: Path) -> None:
@@ -129,6 +173,22 @@ def test_unsupported_sentences_are_removed_and_markers_renumbered(
     sent = server.requests()[-1]["messages"]
     assert sent[0]["role"] == "system" and "[n]" not in sent[-1]["content"]
     assert "[1] " in sent[-1]["content"] and CEASEFIRE in sent[-1]["content"]
+
+
+@pytest.mark.slow
+def test_a_model_that_writes_russia_for_the_kremlin_keeps_its_sentence_and_marker(
+    with_scripted: WithScripted,
+) -> None:
+    _server, bot = with_scripted(
+        ["Russia proposed a limited ceasefire of two to three days in specific regions [1]."]
+    )
+    reply = bot.ask(CEASEFIRE)
+    assert reply.mode == "generated" and not reply.unsupported
+    assert reply.text.removeprefix(f"{TENTATIVE_TEXT} ") == (
+        "Russia proposed a limited ceasefire of two to three days in specific regions. [1]"
+    )
+    assert "The Kremlin has proposed" in reply.citations[0].quote
+    assert_verified(bot, reply)
 
 
 @pytest.mark.slow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.places import fits, is_country, is_place, is_state
+from assistant.places import fits, is_country, is_place, is_state, same_actor
 
 
 @pytest.mark.parametrize("name", ["Ukraine", "the United States", "U.S.", "Russia", "China"])
@@ -45,3 +45,14 @@ def test_cities_countries_and_states_are_places_and_people_are_not() -> None:
         assert is_place(name), name
     for name in ("Erdogan", "Rustem Umerov", "Medinsky"):
         assert not is_place(name), name
+
+
+def test_a_country_acts_under_its_names_its_people_its_capital_and_its_seat() -> None:
+    russia = same_actor("Russia")
+    assert {"russia", "russian", "russians", "moscow", "kremlin"} <= russia
+    assert same_actor("the Kremlin") == same_actor("Moscow") == russia  # acting for the state
+    assert same_actor("Moscow", acting=False) == frozenset({"moscow", "kremlin"})  # a place
+    assert {"united states", "us", "american", "washington", "white house"} <= same_actor("U.S.")
+    assert "northern mariana islands" not in same_actor("American")  # the most populous wins
+    assert same_actor("Türkiye") == same_actor("Turkey")
+    assert same_actor("Medinsky") == frozenset()
