@@ -18,11 +18,13 @@ import functools
 import html
 import logging
 import math
+import os
+import queue
 import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -139,22 +141,62 @@ STORED_TURNS = TypeAdapter(list[Turn])  # a stored conversation's dicts back int
 # ---------------------------------------------------------------------------- the assistant
 
 
+class Assistants:
+    """The page's assistants over one index, shared by every browser session (sessions run in
+    threads). A question borrows one, so that as many are answered at once as there are
+    assistants and none is used by two threads at a time; a write (an upload, a removal)
+    borrows them all, so that no question reads the index in this process meanwhile. The
+    others see the write on their next question, as another process would."""
+
+    def __init__(self, made: Sequence[Assistant]) -> None:
+        self._free: queue.Queue[Assistant] = queue.Queue()
+        for bot in made:
+            self._free.put(bot)
+        self.size = len(made)
+        self.read_only = made[0].read_only
+        self._gathering = threading.Lock()
+
+    @contextlib.contextmanager
+    def one(self) -> Iterator[Assistant]:
+        """An assistant to ask or read with, for the length of the ``with`` block."""
+        bot = self._free.get()
+        try:
+            yield bot
+        finally:
+            self._free.put(bot)
+
+    @contextlib.contextmanager
+    def every(self) -> Iterator[Assistant]:
+        """One assistant to write with, once every other is idle and held."""
+        with self._gathering:  # two writers must not each hold some
+            held = [self._free.get() for _ in range(self.size)]
+        try:
+            yield held[0]
+        finally:
+            for bot in held:
+                self._free.put(bot)
+
+
 @st.cache_resource(show_spinner="Loading the model and the index…")
-def load_assistant(index_dir: str) -> Assistant:
-    """The process-wide assistant for ``index_dir``, warmed up so the first answer is quick."""
-    bot = Assistant(index_dir=index_dir, preload=True)
+def load_assistants(index_dir: str, count: int) -> Assistants:
+    """The process-wide assistants for ``index_dir``, warmed up so the first answer is quick."""
+    made = [Assistant(index_dir=index_dir, preload=True) for _ in range(count)]
     # Load the embedding model and retrieval state now, not on the first question. An empty
     # index cannot answer yet; the page says what to do then.
-    with contextlib.suppress(AssistantError):
-        bot.warm_up()
-    return bot
+    for bot in made:
+        with contextlib.suppress(AssistantError):
+            bot.warm_up()
+    return Assistants(made)
 
 
-def assistant() -> Assistant:
-    """The process-wide assistant of the configured index; a problem with the settings or the
-    index shows its message and stops the page."""
+def assistants() -> Assistants:
+    """The page's assistants for the configured index (``page_assistants`` of them: one per
+    core, at most 4, by default); a problem with the settings or the index shows its message
+    and stops the page."""
     try:
-        return load_assistant(str(settings().index_dir))
+        chosen = settings()
+        count = chosen.page_assistants or min(os.cpu_count() or 1, 4)
+        return load_assistants(str(chosen.index_dir), count)
     except AssistantError as error:
         st.error(md_escape(str(error)), icon=":material/error:")
         st.stop()
@@ -165,12 +207,6 @@ def conversation_store(root: str, index: str) -> ConversationStore:
     """The process-wide store of the conversations on ``index`` under ``root``; one per process,
     so that a folder that cannot be written warns once and what it could not save stays."""
     return ConversationStore(Path(root), index, keep=MAX_CONVERSATIONS)
-
-
-@st.cache_resource
-def assistant_lock() -> threading.Lock:
-    """Serialises calls into the shared assistants: browser sessions run in threads."""
-    return threading.Lock()
 
 
 def settings() -> Settings:
@@ -288,7 +324,7 @@ def related_of(hit: Hit) -> Source:
 
 
 def reply_turn(
-    bot: Assistant,
+    pool: Assistants,
     question: str,
     history: list[dict[str, str]],
     draft: Callable[[str], None] | None = None,
@@ -301,7 +337,7 @@ def reply_turn(
     """
     started = time.perf_counter()
     try:
-        with assistant_lock():
+        with pool.one() as bot:
             reply: Answer | None = None
             for reply in bot.stream(question, history=history, as_of=as_of):
                 if not reply.final and draft is not None:
@@ -339,7 +375,7 @@ def history_of(turns: Sequence[Turn]) -> list[dict[str, str]]:
     return history
 
 
-def upload_results(bot: Assistant, name: str, data: bytes, cap: int) -> tuple[FileResult, ...]:
+def upload_results(pool: Assistants, name: str, data: bytes, cap: int) -> tuple[FileResult, ...]:
     """Check one upload's type and size, then add it; a problem is a skipped result."""
     label = file_name(name) or "upload"  # only ever a label, never a path
     suffix = label.rsplit(".", 1)[-1].lower() if "." in label else ""
@@ -350,7 +386,7 @@ def upload_results(bot: Assistant, name: str, data: bytes, cap: int) -> tuple[Fi
         reason = f"larger than the {cap / 1_000_000:g} MB upload limit"
         return (FileResult(label, "skipped", reason=reason),)
     try:
-        with assistant_lock():
+        with pool.every() as bot:
             return bot.ingest_data(label, data).results
     except AssistantError as error:
         return (FileResult(label, "skipped", reason=str(error)),)
@@ -578,10 +614,10 @@ def forget_conversations() -> None:
         st.session_state["library_notice"] = f"Forgot {plural(forgotten, 'conversation')}."
 
 
-def remove_article(bot: Assistant, article_id: str, title: str) -> None:
+def remove_article(pool: Assistants, article_id: str, title: str) -> None:
     """Callback of the library's remove button: remove the chosen article."""
     try:
-        with assistant_lock():
+        with pool.every() as bot:
             bot.remove(article_id)
     except AssistantError as error:
         st.session_state["library_error"] = str(error)
@@ -600,7 +636,7 @@ def first_page() -> None:
     st.session_state["library_page"] = 0
 
 
-def render_upload(bot: Assistant) -> None:
+def render_upload(pool: Assistants) -> None:
     """The upload form, its progress bar and the per-file results of the last upload."""
     cap = settings().max_upload_bytes
     with st.form("upload", clear_on_submit=True, border=False):
@@ -619,7 +655,7 @@ def render_upload(bot: Assistant) -> None:
         bar = st.progress(0.0, text="Adding articles…")
         results: list[FileResult] = []
         for done, file in enumerate(files, start=1):
-            results.extend(upload_results(bot, file.name, file.getvalue(), cap))
+            results.extend(upload_results(pool, file.name, file.getvalue(), cap))
             bar.progress(done / len(files), text=f"Added {done} of {len(files)} files")
         st.session_state["upload_results"] = results
         if any(r.status in ("added", "updated") for r in results):
@@ -628,7 +664,7 @@ def render_upload(bot: Assistant) -> None:
         st.html(results_html(st.session_state["upload_results"]))
 
 
-def render_removal(bot: Assistant, shown: Sequence[ArticleInfo]) -> None:
+def render_removal(pool: Assistants, shown: Sequence[ArticleInfo]) -> None:
     """Remove one of the articles on this page: choose it, then confirm."""
     titles = {a.id: a.title or "Untitled" for a in shown}
     chosen = st.selectbox(
@@ -650,17 +686,18 @@ def render_removal(bot: Assistant, shown: Sequence[ArticleInfo]) -> None:
                 key="remove-article",
                 type="primary",
                 on_click=remove_article,
-                args=(bot, chosen, titles[chosen]),
+                args=(pool, chosen, titles[chosen]),
             )
 
 
-def render_articles(bot: Assistant, removable: bool = True) -> None:
+def render_articles(pool: Assistants, removable: bool = True) -> None:
     """The library's size, a search box and one page of the matching articles, newest first
     (``PAGE_SIZE``, with a pager), and (if ``removable``) a way to remove one of them.
 
     What it draws does not grow with the library: a year of news costs what ten articles do.
     """
-    stats = bot.stats()
+    with pool.one() as bot:
+        stats, listed = bot.stats(), bot.catalog()
     st.caption(
         f"{plural(stats.articles, 'article')} · {plural(stats.passages, 'passage')} · "
         f"{human_bytes(stats.bytes)}"
@@ -671,7 +708,7 @@ def render_articles(bot: Assistant, removable: bool = True) -> None:
         placeholder="Title, source or day (2023-05)",
         on_change=first_page,
     )
-    found = matching(bot.catalog(), query)
+    found = matching(listed, query)
     pages = max(1, math.ceil(len(found) / PAGE_SIZE))
     number = min(st.session_state.get("library_page", 0), pages - 1)
     st.session_state["library_page"] = number
@@ -704,7 +741,7 @@ def render_articles(bot: Assistant, removable: bool = True) -> None:
             width="stretch",
         )
     if removable and shown:
-        render_removal(bot, shown)
+        render_removal(pool, shown)
 
 
 @st.fragment
@@ -712,21 +749,21 @@ def render_articles(bot: Assistant, removable: bool = True) -> None:
 def render_library() -> None:
     """The library: notices, upload and the paged article list. Searching, paging, uploading
     and removing redraw only this; a change to the library then redraws the page once."""
-    bot = assistant()
+    pool = assistants()
     if st.session_state.pop("library_changed", False):
         st.rerun()  # the chat's empty state and examples depend on the articles
     if error := st.session_state.pop("library_error", None):
         st.error(md_escape(error), icon=":material/error:")
     if notice := st.session_state.pop("library_notice", None):
         st.toast(md_escape(notice), icon=":material/delete:")
-    if bot.read_only:
+    if pool.read_only:
         st.info(
             "This index is read-only: you can ask and browse, not add or remove articles.",
             icon=":material/lock:",
         )
     else:
-        render_upload(bot)
-    render_articles(bot, removable=not bot.read_only)
+        render_upload(pool)
+    render_articles(pool, removable=not pool.read_only)
 
 
 def render_empty(articles: Sequence[ArticleInfo]) -> None:
@@ -758,8 +795,7 @@ def render_time() -> date | None:
             shown = st.form_submit_button("Show timeline")
         if shown and query.strip():
             try:
-                bot = assistant()
-                with assistant_lock():
+                with assistants().one() as bot:
                     events = bot.timeline(query, as_of=as_of)
             except AssistantError as error:
                 st.error(md_escape(str(error)), icon=":material/error:")
@@ -804,12 +840,14 @@ def render_chat(as_of: date | None, controls: DeltaGenerator) -> None:
     the model and the index load; the question is asked once they have.
     """
     typed = st.bottom.chat_input("Ask about the articles…", max_chars=1000)
-    bot = assistant()
+    pool = assistants()
     for turn in turns():
         render_turn(turn)
     question = typed or st.session_state.pop("pending", None)
     if not turns() and not question:
-        render_empty(bot.catalog())
+        with pool.one() as bot:
+            listed = bot.catalog()
+        render_empty(listed)
     if question:
         history = history_of(turns())
         turns().append(Turn("user", question))
@@ -822,7 +860,7 @@ def render_chat(as_of: date | None, controls: DeltaGenerator) -> None:
                 draft.markdown(md_escape(text) + " ▌")
 
             with st.spinner("Searching the articles…"):
-                turns().append(reply_turn(bot, question, history, draft=show, as_of=as_of))
+                turns().append(reply_turn(pool, question, history, draft=show, as_of=as_of))
         remember_conversation()  # before drawing: a reload as soon as it shows finds it kept
         waiting.empty()
         render_turn(turns()[-1])

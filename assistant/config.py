@@ -86,6 +86,14 @@ class Settings(BaseSettings):
         default=None,
         description="Where the chat page keeps conversations; None = the user's data folder.",
     )
+    page_assistants: int | None = Field(
+        default=None,
+        ge=1,
+        le=16,
+        description="Assistants the chat page keeps, so that as many people are answered at "
+        "once; None = one per core, at most 4. Each shares the models and costs about 80 MB "
+        'more at a year of news (README, "Chat page at scale").',
+    )
 
     @classmethod
     def settings_customise_sources(

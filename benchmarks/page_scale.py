@@ -11,9 +11,11 @@ port and drives Debian's Chromium (headless, Playwright):
   (median of three);
 - answer drawn: from pressing Enter until the reply is drawn, beside the "Answered in" time
   the page itself shows (asking and preparing the sources, on the server);
-- with ``--crowd 10,20``: that many browser sessions at once, each asking five questions
-  one after another; every reply must be drawn with no error shown, and p50 / p95 of the
-  time to a drawn answer are reported;
+- with ``--crowd 10,20``: that many browser sessions at once, each asking five questions of
+  its own one after another; every reply must be drawn with no error shown, and p50 / p95 of
+  the time to a drawn answer are reported, beside the page's own time (which includes the
+  wait for the one shared ``Assistant``) and how many cores the page server and the whole
+  machine kept busy (the browsers run on the same machine);
 - the page server's peak resident memory (``VmHWM``) after all of that.
 
 Questions come from the RealTime QA 2023 quiz: those whose search results are all in the
@@ -147,21 +149,35 @@ async def ask(page: Page, question: str) -> tuple[float, float]:
     return seen, float(caption.split()[2])
 
 
-async def crowd(browser: Browser, url: str, people: int, questions: list[str]) -> dict[str, float]:
-    """``people`` sessions at once, each asking ``questions`` in turn."""
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU seconds used so far by process ``pid``, or by the whole machine (all cores)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    if pid is None:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        return (sum(map(int, fields)) - int(fields[3]) - int(fields[4])) / ticks  # not idle
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+
+async def crowd(
+    browser: Browser, url: str, people: int, questions: list[str], server: int
+) -> dict[str, float]:
+    """``people`` sessions at once, each asking its own ``len(questions) // people`` of
+    ``questions`` in turn; with how busy the server and the machine were meanwhile."""
+    each = len(questions) // people
 
     async def person(n: int) -> list[tuple[float, float]]:
         page, _ = await open_page(browser, url)
-        mine = questions[n % len(questions) :] + questions[: n % len(questions)]
-        times = [await ask(page, q) for q in mine]
+        times = [await ask(page, q) for q in questions[n * each : (n + 1) * each]]
         if await page.locator(ERROR).count():
             raise SystemExit(f"session {n} shows an error")
         await page.context.close()
         return times
 
-    started = time.perf_counter()
+    started, machine, served = time.perf_counter(), cpu_seconds(), cpu_seconds(server)
     everyone = await asyncio.gather(*(person(n) for n in range(people)))
     wall = time.perf_counter() - started
+    machine, served = cpu_seconds() - machine, cpu_seconds(server) - served
     times = sorted(seen for mine in everyone for seen, _ in mine)
     own = sorted(server for mine in everyone for _, server in mine)
     return {
@@ -172,6 +188,8 @@ async def crowd(browser: Browser, url: str, people: int, questions: list[str]) -
         "own p50": statistics.median(own),
         "own p95": percentile(own, 0.95),
         "wall": wall,
+        "server cores": served / wall,
+        "machine cores": machine / wall,
     }
 
 
@@ -183,6 +201,7 @@ def percentile(ordered: list[float], share: float) -> float:
 async def measure(size: int, crowds: list[int], wanted: int, app: Path) -> None:
     index_dir = page_libraries.build(size)
     questions = questions_for(size, wanted)
+    crowd_questions = questions_for(size, wanted * max(crowds, default=0))  # each asks its own
     with tempfile.TemporaryDirectory() as work:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
@@ -204,7 +223,9 @@ async def measure(size: int, crowds: list[int], wanted: int, app: Path) -> None:
                     again, seconds = await open_page(browser, url)
                     warm.append(seconds)
                     await again.context.close()
-                crowded = {n: await crowd(browser, url, n, questions) for n in crowds}
+                crowded = {
+                    n: await crowd(browser, url, n, crowd_questions, server.pid) for n in crowds
+                }
                 await browser.close()
             peak = peak_memory_mb(server.pid)
         finally:
@@ -232,7 +253,8 @@ async def measure(size: int, crowds: list[int], wanted: int, app: Path) -> None:
             f"0 errors, p50 {found['p50']:.2f} s, p95 {found['p95']:.2f} s, "
             f"max {found['max']:.2f} s, all done in {found['wall']:.1f} s; the page's own "
             f"time (waiting for the shared assistant included) p50 {found['own p50']:.2f} s, "
-            f"p95 {found['own p95']:.2f} s"
+            f"p95 {found['own p95']:.2f} s; cores busy: page server {found['server cores']:.2f}, "
+            f"whole machine {found['machine cores']:.2f} of {os.cpu_count()}"
         )
     print(f"  page server peak memory:          {peak:.0f} MB")
 

@@ -20,7 +20,8 @@ users (the chat page, or any web service over the library) keeps one ``Assistant
 models (embedder, answer reader, spaCy) take hundreds of MB and seconds to load, and serves
 each user's request on a thread of its own (Streamlit runs every browser session in a
 thread). A Chroma server is what the README suggests for many users. ``--serialise`` puts one
-lock around ``ask``, as ``app.py`` does (``assistant_lock``), for comparison.
+lock around ``ask``, for comparison (the chat page keeps one assistant per core instead, each
+used by one session at a time: ``app.Assistants``).
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/server_load.py [--passages 10000]
         [--askers 20] [--seconds 60] [--serialise]

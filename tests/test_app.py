@@ -8,11 +8,12 @@ import json
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 import news_corpus
 import pytest
@@ -402,6 +403,27 @@ def test_an_unexpected_failure_shows_a_message_not_a_traceback(
         "Something went wrong on our side; the details are in the server log."
     ]
     assert "secret internals" not in str(chat)
+
+
+def test_sessions_borrow_an_assistant_each_and_a_write_waits_for_all_of_them() -> None:
+    app = load_app()
+    pool = app.Assistants([SimpleNamespace(read_only=False), SimpleNamespace(read_only=False)])
+    events: list[str] = []
+
+    def write() -> None:
+        with pool.every():
+            events.append("write")
+
+    with pool.one() as first, pool.one() as second:
+        assert first is not second  # two sessions never share one
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(0.3)
+        assert writer.is_alive() and events == []  # the write waits for both
+    writer.join(5)
+    assert events == ["write"]
+    with pool.one() as again:
+        assert again in (first, second)
 
 
 def test_library_search_needs_every_word_in_the_title_source_or_day() -> None:
