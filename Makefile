@@ -74,6 +74,10 @@ bench: install browser
 	$(BIN)/python benchmarks/news.py --year 2024 --split even --weeks 6
 	$(BIN)/python benchmarks/news_loss.py --split even
 	$(BIN)/python benchmarks/app_latency.py
+	ASSISTANT_EMBEDDING_BACKEND=onnx-int8 $(BIN)/python benchmarks/page_libraries.py 10 1000 7500
+	$(BIN)/python benchmarks/page_scale.py --sizes 10,1000,7500 --crowd 10,20
+	$(BIN)/python benchmarks/page_assistants.py
+	$(BIN)/python benchmarks/verify_claims.py
 	$(BIN)/python benchmarks/concurrency.py
 	$(BIN)/python benchmarks/support_floor.py
 	$(BIN)/python benchmarks/backends.py

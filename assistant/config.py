@@ -91,7 +91,7 @@ class Settings(BaseSettings):
         ge=1,
         le=16,
         description="Assistants the chat page keeps, so that as many people are answered at "
-        "once; None = one per core, at most 4. Each shares the models and costs about 80 MB "
+        "once; None = one per core, at most 4. Each shares the models and costs about 160 MB "
         'more at a year of news (README, "Chat page at scale").',
     )
 

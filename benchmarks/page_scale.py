@@ -160,11 +160,10 @@ def cpu_seconds(pid: int | None = None) -> float:
 
 
 async def crowd(
-    browser: Browser, url: str, people: int, questions: list[str], server: int
+    browser: Browser, url: str, people: int, each: int, questions: list[str], server: int
 ) -> dict[str, float]:
-    """``people`` sessions at once, each asking its own ``len(questions) // people`` of
-    ``questions`` in turn; with how busy the server and the machine were meanwhile."""
-    each = len(questions) // people
+    """``people`` sessions at once, each asking ``each`` of ``questions`` of its own in turn;
+    with how busy the server and the machine were meanwhile."""
 
     async def person(n: int) -> list[tuple[float, float]]:
         page, _ = await open_page(browser, url)
@@ -224,7 +223,8 @@ async def measure(size: int, crowds: list[int], wanted: int, app: Path) -> None:
                     warm.append(seconds)
                     await again.context.close()
                 crowded = {
-                    n: await crowd(browser, url, n, crowd_questions, server.pid) for n in crowds
+                    n: await crowd(browser, url, n, wanted, crowd_questions, server.pid)
+                    for n in crowds
                 }
                 await browser.close()
             peak = peak_memory_mb(server.pid)
