@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
@@ -21,13 +22,19 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=O
 endif
 
 # constraints.txt pins every package to the versions CI tested (`make lock` refreshes it).
+# $(STAMP): what running needs (`make run`); $(DEV_STAMP): the development extras as well
+# (`make test`, the benchmarks), among them llama-cpp-python, which compiles llama.cpp.
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt torch==2.13.0
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e .
 	$(BIN)/python -c 'from assistant.matcher import prepare; prepare()'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(DEV_STAMP)
+
+install: $(DEV_STAMP)
 
 # Resolve pyproject.toml afresh in a scratch venv and pin what it gets.
 lock:
@@ -56,12 +63,12 @@ typecheck: install
 test: install browser lint typecheck
 	$(BIN)/pytest
 
-index/chroma.sqlite3: | install
+index/chroma.sqlite3: | $(STAMP)
 	$(BIN)/assistant ingest articles/
 
 index: index/chroma.sqlite3
 
-run: install index
+run: $(STAMP) index
 	$(BIN)/streamlit run app.py --server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal --server.fileWatcherType none
 
 # Benchmarks print numbers; they are not tests. The README quotes their output.
