@@ -43,7 +43,7 @@ class Settings(BaseSettings):
         ge=1,
         description="Texts per model call; None = 8 on the CPU, 64 on a GPU. On the CPU small "
         "batches pad less and hold less memory: 8 encodes faster than 64 and holds a quarter of "
-        'the memory (README, "Embedding backends").',
+        'the memory (docs/benchmarks.md, "Embedding backends").',
     )
     embedding_backend: Backend = Field(
         default="onnx",
@@ -55,7 +55,7 @@ class Settings(BaseSettings):
         ge=0,
         description="glibc malloc arenas the process keeps, set when an Assistant opens; 0 = "
         "the C library's default (8 per core). Two held 80 to 100 MB less asking at a year of "
-        'news, at the same speed (README, "Memory at a year of news").',
+        'news, at the same speed (docs/benchmarks.md, "Memory at a year of news").',
     )
     blas_threads: int = Field(
         default=1,
@@ -92,7 +92,7 @@ class Settings(BaseSettings):
         le=16,
         description="Assistants the chat page keeps, so that as many people are answered at "
         "once; None = one per core, at most 4. Each shares the models and costs about 160 MB "
-        'more at a year of news (README, "Chat page at scale").',
+        'more at a year of news (docs/benchmarks.md, "Chat page at scale").',
     )
 
     @classmethod

@@ -40,7 +40,7 @@ CPU_BATCH = 8
 """Texts per model call on the CPU by default. A batch pads to its longest text and its
 attention holds batch x tokens x tokens numbers per head: with 64 passages a call, ONNX
 Runtime's memory grew past 1.4 GB while encoding, with 8 it stays near 400 MB, and 8 is the
-faster of the two (README, "Embedding backends")."""
+faster of the two (docs/benchmarks.md, "Embedding backends")."""
 GPU_BATCH = 64
 """Texts per model call on a GPU by default, where a larger batch keeps it busy."""
 

@@ -5,9 +5,9 @@ own arena, up to eight per core, and an arena keeps the memory freed in it. Chro
 threads, ONNX Runtime's threads and Python's all allocate while an index opens and a
 question is asked, so freed memory piles up in several arenas: asking 329 questions of a year
 of news (165,200 passages) peaked at 1,104 to 1,141 MB with glibc's default and at 1,026 to
-1,046 MB with two arenas, at the same speed (README, "Memory at a year of news"). The limit
-applies to arenas made after it is set, so ``Assistant`` sets it before it opens the index or
-loads a model.
+1,046 MB with two arenas, at the same speed (docs/benchmarks.md, "Memory at a year of
+news"). The limit applies to arenas made after it is set, so ``Assistant`` sets it before it
+opens the index or loads a model.
 
 **BLAS threads.** NumPy's OpenBLAS starts a thread per core for a matrix product and keeps
 them spinning for a while after it, taking the cores from ONNX Runtime, whose own threads run

@@ -125,7 +125,7 @@ class OnnxReader(runtime.Network):
     the same scores as :class:`Reader` to five decimals; with it true, its weights in int8:
     twice as fast on a CPU, with scores within about 0.1 of those (ONNX Runtime quantises
     each call's activations by their own range, so a sentence's score also moves by about
-    0.01 with the sentences read beside it) and the same answers (README, "The answer
+    0.01 with the sentences read beside it) and the same answers (docs/design.md, "The answer
     reader"); ``None``: int8 on a CPU, float32 on a GPU, which runs the full network fast.
     """
 

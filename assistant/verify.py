@@ -168,24 +168,26 @@ def _supported(
 ) -> bool:
     evidence = " ".join(f"{s.candidate.text} {s.published or ''}" for s in cited)
     earlier = " ".join(f"{s.candidate.hit.title} {s.before} {s.context}" for s in cited)
-    said = " ".join(s.candidate.text for s in cited)
-    if not all(_named_earlier(f, label, earlier, said) for f, label in _missing(text, evidence)):
-        return False
+    missing = _missing(text, evidence)
+    if missing:
+        said = labelled_facts(" ".join(s.candidate.text for s in cited))
+        if not all(_named_earlier(f, label, earlier, said) for f, label in missing):
+            return False
     cited_vectors = embed([s.candidate.text for s in cited])
     return float(np.max(cited_vectors @ vector)) >= floor
 
 
-def _named_earlier(fact: str, label: str, earlier: str, said: str) -> bool:
+def _named_earlier(
+    fact: str, label: str, earlier: str, said: Sequence[tuple[str, str, int]]
+) -> bool:
     """Whether the article's title or ``earlier`` sentences may supply ``fact``, a name the
-    cited sentences (``said``) do not hold: only where they name nobody for its role (a person
-    or body that speaks or acts, or a country, people or place), or name one of them in part
-    ("Medinsky" for "Vladimir Medinsky"). Never a number or a date."""
+    cited sentences (``said``: their labelled facts) do not hold: only where they name nobody
+    for its role (a person or body that speaks or acts, or a country, people or place), or
+    name one of them in part ("Medinsky" for "Vladimir Medinsky"). Never a number or a date."""
     role = _role(fact, label)
     if role is None:
         return False
-    rivals = [
-        name for name, kind, _ in labelled_facts(said) if _role(name, kind, known=True) == role
-    ]
+    rivals = [name for name, kind, _ in said if _role(name, kind, known=True) == role]
     if rivals and not any(_tokens(name) & _tokens(fact) for name in rivals):
         return False
     have = _tokens(earlier)

@@ -47,10 +47,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def serve(index_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir), "HF_HUB_OFFLINE": "1"}
+def serve(
+    index_dir: Path, port: int, log: Path, app: Path = ROOT / "app.py", **more: str
+) -> subprocess.Popen[bytes]:
+    """``streamlit run app`` over ``index_dir`` on ``port``, with ``more`` environment."""
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir), "HF_HUB_OFFLINE": "1", **more}
     env["ANONYMIZED_TELEMETRY"] = "False"
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true"]
     command += ["--browser.gatherUsageStats", "false", "--server.address", "127.0.0.1"]
     command += ["--server.port", str(port), "--server.fileWatcherType", "none"]
     with log.open("wb") as out:

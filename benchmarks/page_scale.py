@@ -34,53 +34,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import news_data
 import page_libraries
+from app_latency import ARGS, PROMPT, REPLY, ROOT, free_port, serve, wait_healthy
 from playwright.async_api import Browser, Page, async_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARGS += ["--disable-component-update", "--disable-sync"]
-PROMPT = "Ask about the articles…"
-REPLY = ".answer, .abstained, [data-testid='stAlert']"
 ERROR = "[data-testid='stException'], [data-testid='stAlertContentError']"
 TIMEOUT_MS = 300_000
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def serve(index_dir: Path, port: int, log: Path, app: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir), "HF_HUB_OFFLINE": "1"}
-    env["ANONYMIZED_TELEMETRY"] = "False"
-    env["ASSISTANT_CONVERSATIONS_DIR"] = str(log.parent / "conversations")
-    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true"]
-    command += ["--browser.gatherUsageStats", "false", "--server.address", "127.0.0.1"]
-    command += ["--server.port", str(port), "--server.fileWatcherType", "none"]
-    with log.open("wb") as out:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
-
-
-def wait_healthy(url: str, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("streamlit did not come up")
 
 
 def peak_memory_mb(pid: int) -> float:
@@ -205,7 +170,14 @@ async def measure(size: int, crowds: list[int], wanted: int, app: Path) -> None:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         started = time.perf_counter()
-        server = serve(index_dir, port, Path(work) / "streamlit.log", app)
+        conversations = str(Path(work) / "conversations")
+        server = serve(
+            index_dir,
+            port,
+            Path(work) / "streamlit.log",
+            app,
+            ASSISTANT_CONVERSATIONS_DIR=conversations,
+        )
         try:
             wait_healthy(url, time.monotonic() + 300)
             up = time.perf_counter() - started

@@ -15,6 +15,8 @@ from assistant.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
+DOCS = README + "".join(p.read_text() for p in sorted((ROOT / "docs").glob("*.md")))
+"""The README and the pages in docs/ it links to: their commands and examples are checked."""
 
 
 def test_readme_lists_every_cli_command() -> None:
@@ -32,7 +34,7 @@ def test_readme_quick_start_is_two_commands() -> None:
 
 
 def test_readme_quotes_benchmark_commands_that_exist() -> None:
-    for script in re.findall(r"benchmarks/(\w+\.py)", README):
+    for script in re.findall(r"benchmarks/(\w+\.py)", DOCS):
         assert (Path(__file__).resolve().parents[1] / "benchmarks" / script).exists(), script
 
 
@@ -44,7 +46,7 @@ def shown_questions() -> list[tuple[str, list[dict[str, str]]]]:
     page = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = page  # dataclasses look their module up while being made
     spec.loader.exec_module(page)
-    asked = re.findall(r'(?:bot\.ask\(|assistant ask )"([^"]+\?)"(?!,\s*history)', README)
+    asked = re.findall(r'(?:bot\.ask\(|assistant ask )"([^"]+\?)"(?!,\s*history)', DOCS)
     found: list[tuple[str, list[dict[str, str]]]] = [
         (q, []) for q in dict.fromkeys(asked) if q not in shown_refusals()
     ]

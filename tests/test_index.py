@@ -69,6 +69,19 @@ def add(index: Index, embedder: Embedder, key: str) -> tuple[Article, list[Passa
     return article, passages
 
 
+def count_reads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The collections read in full from now on (``index._get_all``), one entry a read."""
+    reads: list[object] = []
+    real = index_module._get_all
+
+    def counted(collection: object, include: list[str]) -> dict[str, list[object]]:
+        reads.append(collection)
+        return real(collection, include)
+
+    monkeypatch.setattr(index_module, "_get_all", counted)
+    return reads
+
+
 def test_starts_empty(index: Index, fake_embedder: Embedder) -> None:
     stats = index.stats()
     assert (stats.articles, stats.passages, stats.passages_per_article) == (0, 0, {})
@@ -182,14 +195,7 @@ def test_revision_is_read_again_only_after_a_write(
 ) -> None:
     add(index, fake_embedder, "library")  # the first write stamps the index
     first = index.revision()
-    reads: list[object] = []
-    real = index_module._get_all
-
-    def counted(collection: object, include: list[str]) -> dict[str, list[object]]:
-        reads.append(collection)
-        return real(collection, include)
-
-    monkeypatch.setattr(index_module, "_get_all", counted)
+    reads = count_reads(monkeypatch)
     assert index.revision() == first
     assert reads == []  # nothing was written: the stamp says so
     other = Index(index_dir, manifest_for(fake_embedder))  # another process's view
@@ -239,14 +245,7 @@ def test_the_catalog_lists_metadata_newest_first_and_is_read_again_only_after_a_
     )
     assert listed[1].passages == len(bridge_passages)
     assert index.stats().passages_per_article == {a.id: a.passages for a in listed}
-    reads: list[object] = []
-    real = index_module._get_all
-
-    def counted(collection: object, include: list[str]) -> dict[str, list[object]]:
-        reads.append(collection)
-        return real(collection, include)
-
-    monkeypatch.setattr(index_module, "_get_all", counted)
+    reads = count_reads(monkeypatch)
     assert index.catalog() == listed
     assert reads == []  # nothing was written: the stamp says so
     Index(index_dir, manifest_for(fake_embedder)).delete(dated.id)  # another process's write
